@@ -1,0 +1,80 @@
+"""Equity stakes: who owns how many shares of which lab (a sparse cap table).
+
+Stakes are kept as parallel arrays (investor, lab row, shares, quarter bought): one entry per
+investment. A stake's value is ``shares x lab valuation / shares outstanding``; summing
+values by investor is a single ``bincount``. Founders and employees own the shares not held
+by any investor. Investors are numbered in one global index space (see
+``AIMarketModel.investor_index``) so venture funds, sovereign funds, clouds and chip vendors
+can all hold stakes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class Holdings:
+    """Append-only stakes, compacted when labs are dropped."""
+
+    def __init__(self, capacity: int = 1024):
+        self.n = 0
+        self.investor = np.zeros(capacity, dtype=np.int64)
+        self.lab = np.zeros(capacity, dtype=np.int64)
+        self.shares = np.zeros(capacity)
+        self.quarter = np.zeros(capacity, dtype=np.int32)
+
+    def add(self, investor: np.ndarray, lab: np.ndarray, shares: np.ndarray, quarter: int) -> None:
+        """Record new stakes."""
+        k = len(investor)
+        if k == 0:
+            return
+        if self.n + k > len(self.investor):
+            cap = max(2 * len(self.investor), self.n + k)
+            for name in ("investor", "lab", "shares", "quarter"):
+                old = getattr(self, name)
+                new = np.zeros(cap, dtype=old.dtype)
+                new[: self.n] = old[: self.n]
+                setattr(self, name, new)
+        sl = slice(self.n, self.n + k)
+        self.investor[sl] = investor
+        self.lab[sl] = lab
+        self.shares[sl] = shares
+        self.quarter[sl] = quarter
+        self.n += k
+
+    def values(self, price_per_share: np.ndarray) -> np.ndarray:
+        """Value of each stake (USD B) given each lab row's price per share."""
+        return self.shares[: self.n] * price_per_share[self.lab[: self.n]]
+
+    def value_by_investor(
+        self, price_per_share: np.ndarray, n_investors: int, since: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Marked value of every investor's stakes; with ``since`` (per investor), only stakes
+        bought at or after that quarter."""
+        v = self.values(price_per_share)
+        inv = self.investor[: self.n]
+        if since is not None:
+            v = np.where(self.quarter[: self.n] >= since[inv], v, 0.0)
+        return np.bincount(inv, weights=v, minlength=n_investors)
+
+    def stakes_in(self, lab_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Stakes in any of ``lab_rows``: (entry indices, position of their lab in ``lab_rows``)."""
+        if self.n == 0 or len(lab_rows) == 0:
+            return np.empty(0, np.int64), np.empty(0, np.int64)
+        lab = self.lab[: self.n]
+        order = np.argsort(lab_rows)
+        sorted_rows = lab_rows[order]
+        pos = np.minimum(np.searchsorted(sorted_rows, lab), len(sorted_rows) - 1)
+        idx = np.flatnonzero(sorted_rows[pos] == lab)
+        return idx, order[pos[idx]]
+
+    def remap_labs(self, mapping: np.ndarray) -> None:
+        """Apply ``old lab row -> new row`` (-1 drops the stake) after the lab table is compacted."""
+        lab = mapping[self.lab[: self.n]]
+        keep = lab >= 0
+        k = int(keep.sum())
+        for name in ("investor", "shares", "quarter"):
+            arr = getattr(self, name)
+            arr[:k] = arr[: self.n][keep]
+        self.lab[:k] = lab[keep]
+        self.n = k

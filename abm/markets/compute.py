@@ -1,0 +1,94 @@
+"""Cloud compute market: labs lease useful H100e-quarters from clouds.
+
+Two stages, both pure and vectorised (sorting and cumulative sums, no pairwise scans):
+
+1. :func:`serve_partners` — each lab with a cloud partner (equity-for-compute deals, parent
+   clouds, captive data centres) is served by that partner first, in priority order.
+2. :func:`clear_spot` — what is left is a spot market: buyers ranked by willingness to pay take
+   capacity from the cheapest clouds first. The allocation is the overlap of the buyers'
+   cumulative demand with the clouds' cumulative supply, so it yields at most
+   ``n_buyers + n_clouds`` (buyer, cloud) pairs.
+
+Quantities are useful H100e for one quarter; prices USD per useful H100e-quarter.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def serve_partners(
+    request: np.ndarray, partner: np.ndarray, priority: np.ndarray, capacity: np.ndarray
+) -> np.ndarray:
+    """Fill each lab's request from its partner cloud, higher ``priority`` first.
+
+    Args:
+        request: (L,) H100e wanted.
+        partner: (L,) cloud index, or -1 for none.
+        priority: (L,) larger is served first within a partner.
+        capacity: (H,) H100e each cloud can lease this quarter.
+
+    Returns:
+        (L,) H100e filled (0 where there is no partner).
+    """
+    filled = np.zeros_like(request, dtype=float)
+    idx = np.flatnonzero((partner >= 0) & (request > 0))
+    if idx.size == 0:
+        return filled
+    order = idx[np.lexsort((-priority[idx], partner[idx]))]
+    p = partner[order]
+    r = request[order]
+    cum = np.cumsum(r)
+    before_all = cum - r
+    starts = np.r_[True, p[1:] != p[:-1]]
+    group_base = np.maximum.accumulate(np.where(starts, before_all, 0.0))
+    before = before_all - group_base
+    filled[order] = np.clip(capacity[p] - before, 0.0, r)
+    return filled
+
+
+def clear_spot(
+    request: np.ndarray, wtp: np.ndarray, supply: np.ndarray, price: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Priority rationing by willingness to pay against supply ordered by price.
+
+    Args:
+        request: (B,) H100e each buyer wants.
+        wtp: (B,) willingness to pay (only its order matters).
+        supply: (S,) H100e each cloud offers.
+        price: (S,) each cloud's price.
+
+    Returns:
+        ``filled`` (B,), and pairs ``(buyer, supplier, amount)`` of the allocation.
+    """
+    filled = np.zeros(len(request))
+    empty = (filled, np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0))
+    if len(request) == 0 or len(supply) == 0:
+        return empty
+    od = np.argsort(-wtp, kind="stable")
+    os_ = np.argsort(price, kind="stable")
+    r = request[od]
+    cum_d = np.cumsum(r)
+    cum_s = np.cumsum(supply[os_])
+    total = min(cum_d[-1], cum_s[-1])
+    if total <= 0:
+        return empty
+    filled[od] = np.clip(total - (cum_d - r), 0.0, r)
+    bps = np.unique(np.concatenate(([0.0, total], cum_d[cum_d < total], cum_s[cum_s < total])))
+    lengths = np.diff(bps)
+    keep = lengths > 0
+    mids = (bps[:-1] + bps[1:])[keep] / 2.0
+    buyer = od[np.searchsorted(cum_d, mids, side="right")]
+    supplier = os_[np.searchsorted(cum_s, mids, side="right")]
+    return filled, buyer, supplier, lengths[keep]
+
+
+def lease_price(
+    cost: np.ndarray, demand_ratio: np.ndarray, margin: float, elasticity: float
+) -> np.ndarray:
+    """Lease price per useful H100e-quarter: cost-plus, rising with demand over capacity.
+
+    ``price = cost * (1 + margin) * ratio^elasticity``, held between 0.8x and 6x cost.
+    """
+    ratio = np.clip(demand_ratio, 0.05, 20.0)
+    return np.clip(cost * (1.0 + margin) * ratio**elasticity, 0.8 * cost, 6.0 * cost)

@@ -1,0 +1,314 @@
+"""Metrics: one row per quarter, names fixed (DESIGN.md §7), recorded into a preallocated
+array and turned into a polars DataFrame once, on request.
+
+Each metric is a module-level function of the model (or derived from the quarter's
+:class:`QuarterStats`), so it can be tested alone. ``METRIC_DOCS`` explains every column; the
+README's metrics table is written from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+import polars as pl
+
+from abm.calendar import quarter_label
+from abm.markets.product import hhi
+from abm.network import bloc_modularity, cross_bloc_share, to_bloc_matrix
+from abm.regions import CN, N_REGIONS, REGIONS, US
+from agents.lab import APP
+
+if TYPE_CHECKING:
+    from abm.model import AIMarketModel
+
+ROLLING = 4  # quarters in the rolling capital-market windows
+
+
+@dataclass
+class QuarterStats:
+    """Numbers the phases report for this quarter's metrics and invariant checks."""
+
+    sovereign_funding: float = 0.0
+    hyperscaler_funding: float = 0.0
+    vendor_funding: float = 0.0
+    vc_funding: float = 0.0
+    rounds_failed: int = 0
+    bankruptcies: int = 0
+    acquisitions: int = 0
+    model_revenue: float = 0.0
+    total_revenue: float = 0.0
+    cn_domestic_h100e: float = 0.0
+    cn_imported_h100e: float = 0.0
+    cn_leaked_h100e: float = 0.0
+    chip_spend: float = 0.0
+    h100e_delivered: float = 0.0
+    share_sums: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per market, both segments
+    round_labs: list[np.ndarray] = field(default_factory=list)
+    round_amounts: list[np.ndarray] = field(default_factory=list)
+    round_regions: list[np.ndarray] = field(default_factory=list)
+    # cumulative chip accounting (carried across quarters by the model)
+    chips_shipped_h100e: float = 0.0
+    chips_installed_h100e: float = 0.0
+    chips_leaked_h100e: float = 0.0
+    barred_licensed_units: float = 0.0
+
+
+METRIC_DOCS: dict[str, str] = {
+    "hhi_revenue": "HHI (0-10,000) of model labs' revenue (own sales plus API fees), this quarter.",
+    "hhi_compute": "HHI of compute used by labs (useful H100e leased for training and inference).",
+    "top1_compute_share": "Largest lab's share of compute used by labs.",
+    "top3_revenue_share": "Share of model-lab revenue earned by the three largest.",
+    "n_frontier_labs": "Alive labs whose best run is within 10x of the largest run so far.",
+    "n_labs_alive": "Labs alive (model labs and application startups).",
+    "n_model_labs": "Alive labs that train their own models.",
+    "vc_funding_total": "Equity raised by labs in the last 4 quarters from all investors, USD B.",
+    "top5_funding_share": "Share of the last 4 quarters' lab funding raised by the 5 largest recipients.",
+    "startups_funded": "Distinct labs that closed a round in the last 4 quarters.",
+    "sovereign_funding_total": "Sovereign funds' investment (labs and vendors), last 4 quarters, USD B.",
+    "hyperscaler_funding_total": "Clouds' stakes in labs (paid in credits), last 4 quarters, USD B.",
+    "vendor_funding_total": "Chip vendors' stakes in labs, last 4 quarters, USD B.",
+    "funding_by_region": "Lab funding by the lab's region, last 4 quarters, USD B.",
+    "bankruptcies": "Labs that failed this quarter.",
+    "acquisitions": "Labs acquired this quarter.",
+    "rounds_failed": "Asks that did not close this quarter.",
+    "max_training_flop": "Largest training run completed so far, FLOP.",
+    "max_training_cost": "Compute cost of that run, USD B.",
+    "n_labs_above_1e25": "Labs (alive or not) that completed a run of at least 1e25 FLOP.",
+    "n_labs_above_1e26": "Labs (alive or not) that completed a run of at least 1e26 FLOP.",
+    "compute_share": "Share of installed AI compute (H100e, incl. leaked chips) located in the region.",
+    "installed_h100e": "Installed AI compute worldwide, H100e.",
+    "cn_domestic_chip_share": "Share of chips delivered into China this quarter (H100e) from Chinese vendors.",
+    "cn_chips_domestic_h100e": "H100e delivered into China this quarter by Chinese vendors.",
+    "cn_chips_imported_h100e": "H100e licensed into China this quarter from foreign vendors.",
+    "cn_chips_leaked_h100e": "H100e reaching China this quarter through grey channels.",
+    "leaked_chips": "H100e leaked this quarter (all through the recorded grey channel).",
+    "chip_price_index": "Average price per H100e delivered this quarter, first quarter = 100.",
+    "vendor_revenue": "Vendor's AI chip revenue this quarter, USD B.",
+    "vendor_cn_revenue": "Vendor's licensed sales into China this quarter, USD B.",
+    "vendor_shipped_h100e": "Vendor's shipments this quarter, H100e.",
+    "vendor_cn_h100e": "Vendor's licensed shipments into China this quarter, H100e.",
+    "frontier_capability": "Best model of the region's alive labs, log10 effective FLOP (0 if none).",
+    "us_cn_gap_years": "US frontier capability minus China's, over the global frontier's growth (OOM per year, last 2 years).",
+    "cross_bloc_capital_share": "Of flows touching China (equity, chips, compute; last 4 quarters), the share with the US or allies on the other end.",
+    "network_modularity_bloc": "Modularity of the bloc partition (US+allies / China / others) of the last 4 quarters' flows.",
+    "total_ai_revenue": "Spend on AI services served this quarter (model labs and applications), USD B.",
+    "leader_valuation": "Highest post-money valuation of an alive lab, USD B.",
+    "hyperscaler_capex": "Clouds' spending on chips and data-centre power this quarter, USD B.",
+    "lease_price_h100e_hour": "Capacity-weighted lease price of open clouds, USD per useful H100e-hour.",
+}
+
+
+def metric_names(vendor_names: list[str]) -> list[str]:
+    """All metric columns, in order."""
+    names = [
+        "hhi_revenue",
+        "hhi_compute",
+        "top1_compute_share",
+        "top3_revenue_share",
+        "n_frontier_labs",
+        "n_labs_alive",
+        "n_model_labs",
+        "vc_funding_total",
+        "top5_funding_share",
+        "startups_funded",
+        "sovereign_funding_total",
+        "hyperscaler_funding_total",
+        "vendor_funding_total",
+    ]
+    names += [f"funding_by_region.{r}" for r in REGIONS]
+    names += [
+        "bankruptcies",
+        "acquisitions",
+        "rounds_failed",
+        "max_training_flop",
+        "max_training_cost",
+        "n_labs_above_1e25",
+        "n_labs_above_1e26",
+    ]
+    names += [f"compute_share.{r}" for r in REGIONS]
+    names += [
+        "installed_h100e",
+        "cn_domestic_chip_share",
+        "cn_chips_domestic_h100e",
+        "cn_chips_imported_h100e",
+        "cn_chips_leaked_h100e",
+        "leaked_chips",
+        "chip_price_index",
+    ]
+    for prefix in (
+        "vendor_revenue",
+        "vendor_cn_revenue",
+        "vendor_shipped_h100e",
+        "vendor_cn_h100e",
+    ):
+        names += [f"{prefix}.{v}" for v in vendor_names]
+    names += [f"frontier_capability.{r}" for r in REGIONS]
+    names += [
+        "us_cn_gap_years",
+        "cross_bloc_capital_share",
+        "network_modularity_bloc",
+        "total_ai_revenue",
+        "leader_valuation",
+        "hyperscaler_capex",
+        "lease_price_h100e_hour",
+    ]
+    return names
+
+
+def doc_of(name: str) -> str:
+    """Description of a metric column (per-region and per-vendor columns share one)."""
+    return METRIC_DOCS.get(name, METRIC_DOCS.get(name.split(".")[0], ""))
+
+
+class MetricRecorder:
+    """Preallocated (quarters x metrics) array filled once per step."""
+
+    def __init__(self, model: AIMarketModel):
+        self.names = metric_names(list(model.vendors.names))
+        self.col = {name: i for i, name in enumerate(self.names)}
+        self.values = np.zeros((model.scenario.steps, len(self.names)))
+        self.quarters: list[int] = []
+        self._round_window: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self._flows_window: list[np.ndarray] = []
+        self._funding_window: list[tuple[float, float, float]] = []
+        self._price0: float | None = None
+
+    def record(self, model: AIMarketModel) -> None:
+        """Compute every metric for the quarter just simulated."""
+        row = np.zeros(len(self.names))
+        set_ = dict(zip(self.names, range(len(self.names)), strict=True))
+
+        def put(name: str, value: float) -> None:
+            row[set_[name]] = value
+
+        labs, c, v, st, w = model.labs, model.clouds, model.vendors, model.stats, model.world
+        n = labs.n
+        alive = labs.alive[:n]
+        is_model = alive & (labs.archetype[:n] != APP)
+
+        rev = np.where(is_model, labs.revenue[:n], 0.0)
+        put("hhi_revenue", hhi(rev))
+        top3 = np.sort(rev)[-3:].sum()
+        put("top3_revenue_share", top3 / rev.sum() if rev.sum() > 0 else 0.0)
+        used = np.where(alive, labs.train_got[:n] + labs.inf_got[:n], 0.0)
+        put("hhi_compute", hhi(used))
+        put("top1_compute_share", used.max(initial=0.0) / used.sum() if used.sum() > 0 else 0.0)
+        put(
+            "n_frontier_labs",
+            float((is_model & (labs.best_flop[:n] >= 0.1 * w.frontier_flop)).sum()),
+        )
+        put("n_labs_alive", float(alive.sum()))
+        put("n_model_labs", float(is_model.sum()))
+
+        # Rolling capital-market windows.
+        if st.round_labs:
+            window = (
+                np.concatenate(st.round_labs),
+                np.concatenate(st.round_amounts),
+                np.concatenate(st.round_regions),
+            )
+        else:
+            window = (np.empty(0, np.int64), np.empty(0), np.empty(0, np.int64))
+        self._round_window = [*self._round_window, window][-ROLLING:]
+        self._funding_window = [
+            *self._funding_window,
+            (st.sovereign_funding, st.hyperscaler_funding, st.vendor_funding),
+        ][-ROLLING:]
+        uid = np.concatenate([x[0] for x in self._round_window])
+        amt = np.concatenate([x[1] for x in self._round_window])
+        reg = np.concatenate([x[2] for x in self._round_window])
+        put("vc_funding_total", float(amt.sum()))
+        if uid.size:
+            uniq, inv = np.unique(uid, return_inverse=True)
+            per_lab = np.bincount(inv, weights=amt)
+            put(
+                "top5_funding_share",
+                float(np.sort(per_lab)[-5:].sum() / per_lab.sum()) if per_lab.sum() > 0 else 0.0,
+            )
+            put("startups_funded", float(uniq.size))
+        by_region = np.bincount(reg, weights=amt, minlength=N_REGIONS)
+        for i, r in enumerate(REGIONS):
+            put(f"funding_by_region.{r}", float(by_region[i]))
+        sums = np.array(self._funding_window).sum(axis=0)
+        put("sovereign_funding_total", float(sums[0]))
+        put("hyperscaler_funding_total", float(sums[1]))
+        put("vendor_funding_total", float(sums[2]))
+        put("bankruptcies", float(st.bankruptcies))
+        put("acquisitions", float(st.acquisitions))
+        put("rounds_failed", float(st.rounds_failed))
+
+        put("max_training_flop", w.frontier_flop)
+        put("max_training_cost", w.frontier_cost)
+        put("n_labs_above_1e25", float((labs.best_flop[:n] >= 1e25).sum() + model.retired_above[0]))
+        put("n_labs_above_1e26", float((labs.best_flop[:n] >= 1e26).sum() + model.retired_above[1]))
+
+        stock = (c.stock[: c.n] + c.leaked[: c.n]).sum(axis=1)
+        by_loc = np.bincount(c.region[: c.n], weights=stock, minlength=N_REGIONS)
+        total = by_loc.sum()
+        for i, r in enumerate(REGIONS):
+            put(f"compute_share.{r}", float(by_loc[i] / total) if total > 0 else 0.0)
+        put("installed_h100e", float(total))
+        into_cn = st.cn_domestic_h100e + st.cn_imported_h100e + st.cn_leaked_h100e
+        put("cn_domestic_chip_share", st.cn_domestic_h100e / into_cn if into_cn > 0 else 0.0)
+        put("cn_chips_domestic_h100e", st.cn_domestic_h100e)
+        put("cn_chips_imported_h100e", st.cn_imported_h100e)
+        put("cn_chips_leaked_h100e", st.cn_leaked_h100e)
+        put("leaked_chips", st.cn_leaked_h100e)
+        price = st.chip_spend * 1e9 / st.h100e_delivered if st.h100e_delivered > 0 else 0.0
+        if self._price0 is None and price > 0:
+            self._price0 = price
+        put("chip_price_index", 100.0 * price / self._price0 if self._price0 else 100.0)
+        for i, name in enumerate(v.names):
+            put(f"vendor_revenue.{name}", float(v.revenue[i]))
+            put(f"vendor_cn_revenue.{name}", float(v.revenue_cn[i]))
+            put(f"vendor_shipped_h100e.{name}", float(v.shipped[i]))
+            put(f"vendor_cn_h100e.{name}", float(v.shipped_cn[i]))
+
+        frontier = np.zeros(N_REGIONS)
+        cap = labs.capability[:n]
+        has = alive & np.isfinite(cap)
+        for i in range(N_REGIONS):
+            sel = has & (labs.region[:n] == i)
+            frontier[i] = cap[sel].max() if sel.any() else 0.0
+            put(f"frontier_capability.{REGIONS[i]}", float(frontier[i]))
+        w.frontier_history.append(float(frontier.max()))
+        put("us_cn_gap_years", gap_years(frontier[US], frontier[CN], w.frontier_history))
+
+        self._flows_window = [*self._flows_window, model.flows.region_flows.copy()][-ROLLING:]
+        flows = np.sum(self._flows_window, axis=0)
+        put("cross_bloc_capital_share", cross_bloc_share(flows))
+        put("network_modularity_bloc", bloc_modularity(to_bloc_matrix(flows)))
+        put("total_ai_revenue", st.total_revenue)
+        put("leader_valuation", float(np.where(alive, labs.valuation[:n], 0.0).max(initial=0.0)))
+        put("hyperscaler_capex", float(c.capex[: c.n].sum()))
+        open_c = c.alive[: c.n] & ~c.captive[: c.n] & (c.capacity[: c.n] > 0)
+        lease = (
+            np.average(c.price[: c.n][open_c], weights=c.capacity[: c.n][open_c])
+            if open_c.any()
+            else 0.0
+        )
+        put("lease_price_h100e_hour", float(lease) * 1e9 / (365.25 / 4 * 24))
+
+        self.values[model.t] = row
+        self.quarters.append(model.quarter_index)
+
+    def frame(self) -> pl.DataFrame:
+        """Metrics of the quarters simulated so far."""
+        k = len(self.quarters)
+        data = {"quarter": [quarter_label(q) for q in self.quarters]}
+        for i, name in enumerate(self.names):
+            data[name] = self.values[:k, i]
+        return pl.DataFrame(data)
+
+
+def gap_years(us: float, cn: float, frontier_history: list[float]) -> float:
+    """Capability gap (OOM) divided by the global frontier's growth (OOM/yr over 2 years)."""
+    if len(frontier_history) >= 9:
+        growth = (frontier_history[-1] - frontier_history[-9]) / 2.0
+    elif len(frontier_history) >= 2:
+        growth = (frontier_history[-1] - frontier_history[0]) / ((len(frontier_history) - 1) / 4.0)
+    else:
+        growth = 1.0
+    return float((us - cn) / max(growth, 0.1))

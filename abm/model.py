@@ -1,0 +1,409 @@
+"""AIMarketModel: the world, one quarter per step (DESIGN.md §1, §4).
+
+State lives in model-owned tables (``labs``, ``clouds``, ``vendors``, ``funds``,
+``sovereigns``; struct of arrays) and each Mesa agent is a handle onto its row. A step runs
+the quarter's phases in order — policy, chips, compute, product, capital, demography,
+metrics — each a module in ``abm/phases`` that calls the agents' vectorised decision rules and
+the pure clearing functions in ``abm/markets``.
+
+Public surface (used by the experiments, the browser app and the tests)::
+
+    model = AIMarketModel(load_scenario("baseline"), rng=42)
+    model.run_for(model.scenario.steps)
+    model.metrics(); model.events(); model.network; model.summary()
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import mesa
+import networkx as nx
+import numpy as np
+import polars as pl
+
+from abm import population
+from abm.calendar import quarter_label, year_of
+from abm.catalogue import Catalogue
+from abm.events import EventLog
+from abm.holdings import Holdings
+from abm.ledger import Ledger
+from abm.metrics import MetricRecorder, QuarterStats
+from abm.network import FlowNetwork
+from abm.phases import capital, chips, compute, demography, product
+from abm.policy import Policy
+from abm.regions import REGIONS
+from abm.scenario import Scenario
+from abm.scenario_files import load_scenario
+from abm.world import World
+from agents.chip_vendor import VendorTable
+from agents.hyperscaler import cloud_table_class
+from agents.lab import ARCHETYPES, LabTable
+from agents.sovereign_fund import SovereignTable
+from agents.venture_fund import FundTable
+
+SUMMARY_YEARS = (2025, 2030, 2035)
+SUMMARY_METRICS = (
+    "hhi_revenue",
+    "hhi_compute",
+    "top3_revenue_share",
+    "n_frontier_labs",
+    "n_labs_alive",
+    "vc_funding_total",
+    "top5_funding_share",
+    "startups_funded",
+    "sovereign_funding_total",
+    "hyperscaler_funding_total",
+    "max_training_flop",
+    "max_training_cost",
+    "compute_share.US",
+    "compute_share.CN",
+    "cn_domestic_chip_share",
+    "frontier_capability.US",
+    "frontier_capability.CN",
+    "us_cn_gap_years",
+    "cross_bloc_capital_share",
+    "network_modularity_bloc",
+    "leader_valuation",
+    "total_ai_revenue",
+)
+
+
+class AIMarketModel(mesa.Model):
+    """Agent-based market model of the AI industry. One step is one quarter."""
+
+    def __init__(self, scenario: Scenario | str | None = None, rng: Any = None):
+        """Build the world at the scenario's start quarter.
+
+        Args:
+            scenario: a validated :class:`Scenario`, a preset name or a TOML path
+                (default: ``baseline``).
+            rng: seed or ``numpy.random.Generator`` (Mesa 3 seeding). Same scenario and seed
+                give identical results.
+        """
+        if scenario is None:
+            scenario = load_scenario("baseline")
+        elif isinstance(scenario, str):
+            scenario = load_scenario(scenario)
+        self._config: Scenario = scenario
+        super().__init__(rng=rng)
+        s = scenario
+        self.region_names = REGIONS
+        self.t = 0
+        self.quarter_index = s.start_index
+        self.end_quarter = s.start_index + s.steps - 1
+        self.ledger = Ledger()
+        self.event_log = EventLog()
+        self.flows = FlowNetwork()
+        self.holdings = Holdings()
+        self.world = World()
+        self.stats = QuarterStats()
+        self.retired_above = [0, 0]
+        self.public_compute_price = (0.0,) * len(REGIONS)
+        self._uid_row = np.full(1024, -1, dtype=np.int64)
+        self._uid_kind: dict[int, str] = {}
+        self._handles: dict[int, mesa.Agent] = {}
+        self._retired_names: dict[int, str] = {}
+        self._retired_regions: dict[int, str] = {}
+        self.labs_ever = 0
+        self.ambition = np.array([s.labs.ambition.get(a, 0.0) for a in ARCHETYPES])
+
+        vendor_rows = population.vendor_rows()
+        self.vendors = VendorTable(len(vendor_rows))
+        self.catalogue = Catalogue([r["name"] for r in vendor_rows], self.end_quarter)
+        self.clouds = cloud_table_class(len(vendor_rows))(32)
+        self.funds = FundTable(int(s.population.vc_funds * s.population.scale) + 32)
+        self.sovereigns = SovereignTable(32)
+        self.labs = LabTable(
+            int(
+                (s.population.app_startups + s.population.model_startups) * s.population.scale * 1.5
+            )
+            + 64
+        )
+        population.build(self, vendor_rows)
+        self.policy = Policy(s, self.catalogue, population.region_countries())
+        self.recorder = MetricRecorder(self)
+        self.ledger.opening_balance = self.internal_balance()
+        self.running = True
+
+    # ---- Mesa's Model assigns its own rng-holding Scenario through this property; keep it apart.
+
+    @property
+    def scenario(self) -> Scenario:
+        """The validated scenario this model runs."""
+        return self._config
+
+    @scenario.setter
+    def scenario(self, value: Any) -> None:
+        if isinstance(value, Scenario):
+            self._config = value
+        else:
+            self._mesa_scenario = value
+            value.model = self
+
+    # ---- the quarter ---------------------------------------------------------------------------
+
+    def step(self) -> None:
+        """Simulate one quarter: policy, chips, compute, product, capital, demography, metrics."""
+        if self.t >= self.scenario.steps:
+            self.running = False
+            return
+        q = self.quarter_index
+        carry = self.stats
+        self.stats = QuarterStats(
+            chips_shipped_h100e=carry.chips_shipped_h100e,
+            chips_installed_h100e=carry.chips_installed_h100e,
+            chips_leaked_h100e=carry.chips_leaked_h100e,
+            barred_licensed_units=carry.barred_licensed_units,
+        )
+        self.flows.start_quarter()
+        for entry in self.policy.update(q):
+            self.event_log.add(q, "rule_change", np.array([-1]), detail=f"{entry.id}: {entry.note}")
+        population.activate_founded(self)
+        chips.run(self)
+        compute.run(self)
+        product.run(self)
+        capital.run(self)
+        demography.run(self)
+        self.recorder.record(self)
+        if self.scenario.check_invariants:
+            self.check_invariants()
+        self.t += 1
+        self.quarter_index += 1
+        if self.t >= self.scenario.steps:
+            self.running = False
+
+    # ---- public surface --------------------------------------------------------------------------
+
+    @property
+    def quarter(self) -> str:
+        """Label of the next quarter to simulate (the last one simulated once the run is over)."""
+        return quarter_label(min(self.quarter_index, self.end_quarter))
+
+    def metrics(self) -> pl.DataFrame:
+        """One row per simulated quarter: ``quarter`` label and every metric of DESIGN.md §7."""
+        return self.recorder.frame()
+
+    def events(self) -> pl.DataFrame:
+        """Funding rounds, failed rounds, bankruptcies, acquisitions, rule changes, completed runs, entries."""
+        return self.event_log.frame(quarter_label, self.name_of)
+
+    @property
+    def network(self) -> nx.DiGraph:
+        """Capital and compute flows between agents (updated lazily on access)."""
+        return self.flows.graph(self.node_info, quarter_label)
+
+    def summary(self) -> dict[str, float]:
+        """Scalar outcomes for sweeps: key metrics at the end and at 2025, 2030 and 2035."""
+        df = self.recorder
+        k = len(df.quarters)
+        out: dict[str, float] = {"quarters": float(k)}
+        if k == 0:
+            return out
+        years = np.array([year_of(q) for q in df.quarters])
+        for name in SUMMARY_METRICS:
+            col = df.values[:k, df.col[name]]
+            out[f"{name}.end"] = float(col[-1])
+            for y in SUMMARY_YEARS:
+                sel = np.flatnonzero(years == y)
+                if sel.size:
+                    out[f"{name}.{y}"] = float(col[sel[-1]])
+        out["labs_ever"] = float(self.labs_ever)
+        out["rounds"] = float(self.event_log.count("round"))
+        out["funding_total_busd"] = (
+            float(df.values[:k, df.col["vc_funding_total"]][3::4].sum()) if k >= 4 else 0.0
+        )
+        return out
+
+    # ---- agents and rows ---------------------------------------------------------------------------
+
+    def register_rows(self, kind: str, cls: type[mesa.Agent], rows: np.ndarray) -> np.ndarray:
+        """Create one Mesa handle per new row of a table; returns their unique ids."""
+        uids = np.empty(rows.size, dtype=np.int64)
+        for i, row in enumerate(rows.tolist()):
+            agent = cls(self)
+            uid = agent.unique_id
+            uids[i] = uid
+            self._handles[uid] = agent
+            self._uid_kind[uid] = kind
+            if uid >= len(self._uid_row):
+                grown = np.full(max(2 * len(self._uid_row), uid + 1), -1, dtype=np.int64)
+                grown[: len(self._uid_row)] = self._uid_row
+                self._uid_row = grown
+            self._uid_row[uid] = row
+        return uids
+
+    def row_of(self, uid: int) -> int:
+        """Row of an agent in its table (-1 once a dead lab's row has been compacted away)."""
+        return int(self._uid_row[uid])
+
+    def agent(self, uid: int) -> mesa.Agent:
+        """The Mesa handle with this unique id."""
+        return self._handles[uid]
+
+    def name_of(self, uid: int) -> str:
+        """Display name of an agent (dead labs keep theirs)."""
+        if uid < 0:
+            return ""
+        kind = self._uid_kind.get(uid)
+        row = self.row_of(uid)
+        if kind is None:
+            return ""
+        if row < 0:
+            return self._retired_names.get(uid, f"lab {uid}")
+        return getattr(self, kind).names[row]
+
+    def node_info(self, uid: int) -> dict[str, Any]:
+        """Node attributes for the network: type, region, name."""
+        kind = self._uid_kind.get(uid, "labs")
+        row = self.row_of(uid)
+        table = getattr(self, kind)
+        region = REGIONS[int(table.region[row])] if row >= 0 else self._retired_regions.get(uid, "")
+        return {"type": population.AGENT_TYPE[kind], "region": region, "name": self.name_of(uid)}
+
+    # ---- helpers used by the phases ------------------------------------------------------------
+
+    def ring_slot(self) -> int:
+        """Column of 5-quarter ring buffers written this quarter."""
+        return self.t % 5
+
+    def ring_slot_year_ago(self) -> int:
+        """Column holding the value from four quarters ago."""
+        return (self.t + 1) % 5
+
+    def add_labs(
+        self, names: list[str] | None, *, log_entry: bool = False, **fields: Any
+    ) -> np.ndarray:
+        """Append labs, create their handles; returns their rows. ``names=None``: synthetic names."""
+        count = len(next(iter(fields.values())))
+        start = self.labs.n
+        labels = names if names is not None else [f"startup-{start + i}" for i in range(count)]
+        rows = self.labs.add(count, labels)
+        for key, value in fields.items():
+            getattr(self.labs, key)[rows] = value
+        self.labs.entered[rows] = self.quarter_index
+        self.labs.uid[rows] = self.register_rows("labs", population.Lab, rows)
+        if names is None:
+            self.labs.names[start:] = [
+                f"{a}-{u}"
+                for a, u in zip(
+                    np.array(ARCHETYPES)[self.labs.archetype[rows]],
+                    self.labs.uid[rows].tolist(),
+                    strict=True,
+                )
+            ]
+        self.labs.algo[rows] = self.world.algo_frontier - 0.5
+        self.labs.lease_price[rows] = 2e-6
+        self.labs_ever += count
+        if log_entry:
+            self.event_log.add(
+                self.quarter_index, "entry", self.labs.uid[rows], amount=self.labs.first_ask[rows]
+            )
+        return rows
+
+    def enter_named_labs(self) -> None:
+        """Real labs founded in this quarter arrive (see abm/data/labs.csv)."""
+        population.enter_named_labs(self)
+
+    @property
+    def investor_base(self) -> np.ndarray:
+        """Offsets of venture funds, sovereigns, clouds and vendors in the investor index."""
+        return self._investor_base
+
+    @property
+    def n_investors(self) -> int:
+        """Size of the investor index."""
+        return int(self._investor_base[-1] + self.vendors.n)
+
+    def price_per_share(self) -> np.ndarray:
+        """USD B per share of every lab row (0 for dead labs)."""
+        n = self.labs.n
+        return np.where(
+            self.labs.alive[:n], self.labs.valuation[:n] / self.labs.shares_out[:n], 0.0
+        )
+
+    def fund_vintage_by_investor(self) -> np.ndarray:
+        """Quarter each investor's current fund started (venture funds); 0 for the others."""
+        out = np.zeros(self.n_investors, dtype=np.int64)
+        b = self._investor_base[0]
+        out[b : b + self.funds.n] = self.funds.vintage[: self.funds.n]
+        return out
+
+    def credit_investors(self, investor: np.ndarray, amount: np.ndarray) -> None:
+        """Pay exit proceeds to investors: venture funds distribute them to their LPs."""
+        base = self._investor_base
+        f, sf, c, v = self.funds, self.sovereigns, self.clouds, self.vendors
+        kind = np.searchsorted(base, investor, side="right") - 1
+        for k, (table, field) in enumerate(
+            ((f, "distributed"), (sf, "dry_powder"), (c, "strategic"), (v, "cash"))
+        ):
+            sel = kind == k
+            if sel.any():
+                add = np.bincount(investor[sel] - base[k], weights=amount[sel], minlength=table.n)
+                getattr(table, field)[: table.n] += add
+                if k == 0:
+                    self.ledger.money_out("limited_partners", float(add.sum()))
+
+    def compact_labs(self) -> None:
+        """Drop dead lab rows (rarely): remap stakes, cloud links and handles."""
+        labs = self.labs
+        n = labs.n
+        dead = np.flatnonzero(~labs.alive[:n])
+        self.retired_above[0] += int((labs.best_flop[dead] >= 1e25).sum())
+        self.retired_above[1] += int((labs.best_flop[dead] >= 1e26).sum())
+        for row in dead.tolist():
+            uid = int(labs.uid[row])
+            self._retired_names[uid] = labs.names[row]
+            self._retired_regions[uid] = REGIONS[int(labs.region[row])]
+            self._handles.pop(uid).remove()
+        uid_dead = labs.uid[dead].copy()
+        mapping = labs.compact()
+        self.holdings.remap_labs(mapping)
+        self.clouds.parent_lab[: self.clouds.n] = np.where(
+            self.clouds.parent_lab[: self.clouds.n] >= 0,
+            mapping[np.maximum(self.clouds.parent_lab[: self.clouds.n], 0)],
+            -1,
+        )
+        self._uid_row[uid_dead] = -1
+        self._uid_row[labs.uid[: labs.n]] = np.arange(labs.n)
+
+    # ---- invariants (DESIGN.md §10) ------------------------------------------------------------------
+
+    def internal_balance(self) -> float:
+        """Sum of all money held inside the model, USD B."""
+        labs, c, v, f, sf = self.labs, self.clouds, self.vendors, self.funds, self.sovereigns
+        return float(
+            labs.cash[: labs.n].sum()
+            + labs.credit[: labs.n].sum()
+            + c.cash[: c.n].sum()
+            + c.strategic[: c.n].sum()
+            + v.cash[: v.n].sum()
+            + f.dry_powder[: f.n].sum()
+            + sf.dry_powder[: sf.n].sum()
+        )
+
+    def check_invariants(self) -> None:
+        """Raise AssertionError if money or chips were created or destroyed, or a share is off."""
+        scale = max(1.0, float(self.ledger.inflow.sum()))
+        balance = self.internal_balance()
+        expected = self.ledger.expected_balance()
+        assert abs(balance - expected) <= 1e-9 * scale, (
+            f"money not conserved: {balance} vs {expected}"
+        )
+        st = self.stats
+        assert abs(
+            st.chips_shipped_h100e - st.chips_installed_h100e - st.chips_leaked_h100e
+        ) <= 1e-6 * max(1.0, st.chips_shipped_h100e), "chips shipped != installed + leaked"
+        assert st.barred_licensed_units == 0.0, "a controlled chip was licensed to a barred buyer"
+        labs = self.labs
+        n = labs.n
+        assert (labs.cash[:n][labs.alive[:n]] >= -1e-9).all(), "an alive lab has negative cash"
+        assert (labs.credit[:n] >= -1e-9).all(), "negative cloud credit"
+        assert (self.clouds.cash[: self.clouds.n] >= -1e-6).all(), "a cloud has negative cash"
+        row = self.recorder.values[self.t]
+        assert np.isfinite(row).all(), "a metric is NaN or infinite"
+        share_cols = [self.recorder.col[f"compute_share.{r}"] for r in REGIONS]
+        total = row[share_cols].sum()
+        assert total == 0.0 or abs(total - 1.0) < 1e-9, "compute shares do not sum to 1"
+        col = st.share_sums
+        assert ((np.abs(col - 1.0) < 1e-9) | (col == 0.0)).all(), "market shares do not sum to 1"

@@ -1,0 +1,297 @@
+"""Quarter phase 5: the capital market (DESIGN.md §4).
+
+Labs that need money ask for a round priced off revenue and capability rank. Venture funds
+(by mandate), sovereign funds (large rounds of model labs in allowed blocs), clouds (stakes
+paid in cloud credits, equity for compute) and chip vendors (corporate venture) draw deal flow
+and offer checks; screening filters who may back whom (outbound ban; inbound approval drawn
+per stake). Rounds that close issue shares, become network edges and events; failed rounds
+are retried later at a lower price.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from abm.markets.capital import Offers, clear_rounds, group_offers, merge
+from abm.network import EQUITY
+from abm.regions import BLOC_OF_REGION, GULF
+from agents import lab, sovereign_fund, venture_fund
+from agents.lab import APP, BIGTECH
+from agents.sovereign_fund import LABS
+from agents.venture_fund import BLOC, HOME
+
+if TYPE_CHECKING:
+    from abm.model import AIMarketModel
+
+_BLOC = np.array(BLOC_OF_REGION)
+# Investor kinds in the global investor index: [venture funds | sovereigns | clouds | vendors].
+VC, SOVEREIGN, CLOUD, VENDOR = range(4)
+STRATEGIC_DRAWS, SOVEREIGN_DRAWS, VENDOR_DRAWS = 2, 2, 3
+STRATEGIC_MAX_SHARE, SOVEREIGN_MAX_SHARE, VENDOR_MAX_SHARE = 0.8, 0.5, 0.3
+
+
+def run(model: AIMarketModel) -> None:
+    """Clear the capital market for this quarter."""
+    labs, st = model.labs, model.stats
+    si = model.scenario.investors
+    n = labs.n
+    pre = lab.pre_money(model)
+    model.world.valuation_history.append(
+        float(np.where(labs.alive[:n], np.maximum(pre, labs.valuation[:n]), 0.0).sum())
+    )
+    rows = lab.funding_asks(model, pre)
+    _set_budgets(model)
+    if rows.size == 0:
+        return
+    ask = labs.ask[rows]
+    score = lab.deal_score(model, rows)
+    weight = np.exp(si.deal_sharpness * (score - score.max()))
+    offers = _offers(model, rows, ask, weight)
+    result = clear_rounds(offers, ask, si.round_fill_min)
+    _apply(model, rows, pre, result)
+    failed = rows[~result.closed]
+    labs.failed[failed] += 1
+    model.event_log.add(
+        model.quarter_index,
+        "round_failed",
+        labs.uid[failed],
+        amount=ask[~result.closed],
+        value=labs.ask_pre[failed],
+    )
+    st.rounds_failed += int(failed.size)
+
+
+def _set_budgets(model: AIMarketModel) -> None:
+    venture_fund.set_budgets(model)
+    hist = model.world.valuation_history
+    growth = hist[-1] / hist[-5] if len(hist) >= 5 and hist[-5] > 0 else 1.0
+    sovereign_fund.allocate(model, growth)
+
+
+def _investor_budget(model: AIMarketModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Budget, region and kind of every investor in the global index."""
+    f, sf, c, v = model.funds, model.sovereigns, model.clouds, model.vendors
+    s = model.scenario.investors
+    vendor_budget = np.where(v.alive[: v.n], s.vendor_venture_share * v.revenue[: v.n], 0.0)
+    vendor_budget = np.minimum(vendor_budget, np.maximum(v.cash[: v.n], 0.0))
+    budget = np.concatenate(
+        [
+            f.budget[: f.n],
+            np.where(sf.backs[: sf.n] == LABS, sf.budget[: sf.n], 0.0),
+            np.maximum(c.strategic[: c.n], 0.0) * c.alive[: c.n],
+            vendor_budget,
+        ]
+    )
+    region = np.concatenate(
+        [f.region[: f.n], sf.region[: sf.n], c.region[: c.n], v.region[: v.n]]
+    ).astype(np.int64)
+    kind = np.concatenate(
+        [np.full(f.n, VC), np.full(sf.n, SOVEREIGN), np.full(c.n, CLOUD), np.full(v.n, VENDOR)]
+    )
+    return budget, region, kind
+
+
+def _offers(model: AIMarketModel, rows: np.ndarray, ask: np.ndarray, weight: np.ndarray) -> Offers:
+    labs, f, sf, c = model.labs, model.funds, model.sovereigns, model.clouds
+    s = model.scenario.investors
+    rng = model.rng
+    budget, inv_region, _ = _investor_budget(model)
+    base = model.investor_base
+    ask_region = labs.region[rows].astype(np.int64)
+    ask_bloc = _BLOC[ask_region]
+    is_model = labs.archetype[rows] != APP
+    screen = model.policy.screening_allowed()
+    may = screen > 0  # hard bans; approval probabilities are drawn per stake below
+    groups: list[Offers] = []
+
+    # Venture funds, grouped by (region, mandate).
+    fr = f.region[: f.n].astype(np.int64)
+    fm = f.mandate[: f.n]
+    active = f.alive[: f.n] & (f.budget[: f.n] > 1e-6)
+    for key in np.unique(fr[active] * 3 + fm[active]):
+        r, mandate = divmod(int(key), 3)
+        members = np.flatnonzero(active & (fr == r) & (fm == mandate))
+        if mandate == HOME:
+            eligible = ask_region == r
+        elif mandate == BLOC:
+            eligible = ask_bloc == _BLOC[r]
+        else:
+            eligible = np.ones(rows.size, dtype=bool)
+        eligible &= may[r, ask_region]
+        groups.append(
+            group_offers(
+                rng,
+                base[VC] + members,
+                budget[base[VC] + members],
+                s.deal_flow_draws,
+                eligible,
+                weight,
+                ask,
+                s.vc_max_check_share,
+            )
+        )
+
+    # Sovereign funds backing labs: large rounds of model labs in their mandate.
+    for row in np.flatnonzero(
+        sf.alive[: sf.n] & (sf.backs[: sf.n] == LABS) & (sf.budget[: sf.n] > 1e-6)
+    ):
+        r = int(sf.region[row])
+        eligible = (
+            sf.mandate[row][ask_region]
+            & is_model
+            & (ask >= s.sovereign_min_round_busd)
+            & may[r, ask_region]
+        )
+        idx = np.array([base[SOVEREIGN] + row])
+        groups.append(
+            group_offers(
+                rng, idx, budget[idx], SOVEREIGN_DRAWS, eligible, weight, ask, SOVEREIGN_MAX_SHARE
+            )
+        )
+
+    # Clouds: stakes in model labs they serve or that have no partner yet, within screening.
+    partner = labs.partner[rows]
+    independent = is_model & (labs.archetype[rows] != BIGTECH)
+    for row in np.flatnonzero(c.alive[: c.n] & (c.strategic[: c.n] > 1e-6) & ~c.captive[: c.n]):
+        r = int(c.region[row])
+        eligible = (
+            independent
+            & ((partner == row) | (partner < 0))
+            & (ask_bloc == _BLOC[r])
+            & may[r, ask_region]
+        )
+        idx = np.array([base[CLOUD] + row])
+        groups.append(
+            group_offers(
+                rng, idx, budget[idx], STRATEGIC_DRAWS, eligible, weight, ask, STRATEGIC_MAX_SHARE
+            )
+        )
+
+    # Chip vendors' corporate venture arms.
+    v = model.vendors
+    for row in np.flatnonzero(budget[base[VENDOR] : base[VENDOR] + v.n] > 1e-6):
+        r = int(v.region[row])
+        eligible = independent & may[r, ask_region]
+        idx = np.array([base[VENDOR] + row])
+        groups.append(
+            group_offers(
+                rng, idx, budget[idx], VENDOR_DRAWS, eligible, weight, ask, VENDOR_MAX_SHARE
+            )
+        )
+
+    offers = merge(groups)
+    # Inbound screening: each foreign stake in a US or allied lab is approved with a probability.
+    p = screen[inv_region[offers.investor], ask_region[offers.ask]]
+    keep = (p >= 1.0) | (rng.random(offers.amount.size) < p)
+    return Offers(offers.investor[keep], offers.ask[keep], offers.amount[keep])
+
+
+def _apply(model: AIMarketModel, rows: np.ndarray, pre: np.ndarray, result) -> None:
+    """Money moves, shares are issued, stakes and edges recorded, events logged."""
+    labs, f, sf, c, v, st = (
+        model.labs,
+        model.funds,
+        model.sovereigns,
+        model.clouds,
+        model.vendors,
+        model.stats,
+    )
+    s = model.scenario
+    base = model.investor_base
+    q = model.quarter_index
+    inv, k, amt = result.investor, result.ask, result.amount
+    lab_rows = rows[k]
+    _, inv_region, kind = _investor_budget(model)
+
+    # Debit investors.
+    for kd, table, field in (
+        (VC, f, "dry_powder"),
+        (SOVEREIGN, sf, "dry_powder"),
+        (CLOUD, c, "strategic"),
+        (VENDOR, v, "cash"),
+    ):
+        sel = kind[inv] == kd
+        local = inv[sel] - base[kd]
+        getattr(table, field)[: table.n] -= np.bincount(local, weights=amt[sel], minlength=table.n)
+    sel = kind[inv] == VC
+    f.paid_in[: f.n] += np.bincount(inv[sel] - base[VC], weights=amt[sel], minlength=f.n)
+    sel = kind[inv] == SOVEREIGN
+    sf.invested[: sf.n] += np.bincount(inv[sel] - base[SOVEREIGN], weights=amt[sel], minlength=sf.n)
+
+    # Gulf sovereigns tie part of a foreign stake to data centres at home (their region's cloud).
+    tied = np.where(
+        (kind[inv] == SOVEREIGN) & (inv_region[inv] == GULF) & (labs.region[lab_rows] != GULF),
+        s.investors.dc_tie_share * amt,
+        0.0,
+    )
+    if tied.sum() > 0:
+        home = np.flatnonzero(c.alive[: c.n] & (c.region[: c.n] == GULF) & ~c.captive[: c.n])
+        if home.size:
+            c.cash[home[0]] += tied.sum()
+            sel = tied > 0
+            model.flows.log(
+                q,
+                EQUITY,
+                model.investor_uid[inv[sel]],
+                np.full(int(sel.sum()), c.uid[home[0]]),
+                tied[sel],
+                inv_region[inv[sel]],
+                np.full(int(sel.sum()), GULF),
+            )
+        else:
+            tied[:] = 0.0
+    to_lab = amt - tied
+
+    # Credit labs: clouds pay in credits (and become the partner), everyone else in cash.
+    is_cloud = kind[inv] == CLOUD
+    n = labs.n
+    labs.cash[:n] += np.bincount(lab_rows, weights=np.where(is_cloud, 0.0, to_lab), minlength=n)
+    labs.credit[:n] += np.bincount(lab_rows, weights=np.where(is_cloud, to_lab, 0.0), minlength=n)
+    cloud_rows = lab_rows[is_cloud]
+    first = labs.partner[cloud_rows] < 0
+    labs.partner[cloud_rows[first]] = inv[is_cloud][first] - base[CLOUD]
+
+    # Shares at the round's price; post-money valuation.
+    closed = rows[result.closed]
+    price_per_share = labs.ask_pre[rows] / labs.shares_out[rows]
+    new_shares = to_lab / price_per_share[k]
+    model.holdings.add(inv, lab_rows, new_shares, q)
+    labs.shares_out[:n] += np.bincount(lab_rows, weights=new_shares, minlength=n)
+    raised = result.raised[result.closed]
+    labs.valuation[closed] = labs.ask_pre[closed] + raised
+    labs.last_round[closed] = q
+    labs.failed[closed] = 0
+    labs.raised_total[closed] += raised
+    # Application startups hire for the round they raised.
+    is_app = labs.archetype[closed] == APP
+    apps = closed[is_app]
+    labs.team_cost[apps] = np.maximum(labs.team_cost[apps], s.labs.app_burn_share * raised[is_app])
+
+    lead = result.lead[result.closed]
+    model.event_log.add(
+        q,
+        "round",
+        labs.uid[closed],
+        model.investor_uid[lead],
+        raised,
+        labs.ask_pre[closed],
+        result.n_investors[result.closed],
+    )
+    model.flows.log(
+        q,
+        EQUITY,
+        model.investor_uid[inv],
+        labs.uid[lab_rows],
+        amt - tied,
+        inv_region[inv],
+        labs.region[lab_rows],
+    )
+    st.round_labs.append(labs.uid[closed])
+    st.round_amounts.append(raised)
+    st.round_regions.append(labs.region[closed].astype(np.int64))
+    st.sovereign_funding += float(amt[kind[inv] == SOVEREIGN].sum())
+    st.hyperscaler_funding += float(amt[is_cloud].sum())
+    st.vendor_funding += float(amt[kind[inv] == VENDOR].sum())
+    st.vc_funding += float(amt[kind[inv] == VC].sum())

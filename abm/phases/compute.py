@@ -1,0 +1,237 @@
+"""Quarter phase 3: the cloud compute market (DESIGN.md §4).
+
+Parents fund their big-tech labs, patrons and states fund theirs; clouds set lease prices;
+labs plan runs and request compute for training and inference; each lab's partner cloud
+serves it first, the rest clears on spot markets — one for China's clouds, one for everyone
+else's — where buyers ranked by willingness to pay take the cheapest capacity first. Chinese
+labs may rent leftover overseas capacity up to the remote-access share. Labs pay (credits at
+their partner first), runs progress, clouds pay their bills.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from abm.markets.compute import clear_spot, serve_partners
+from abm.network import COMPUTE
+from abm.regions import CN
+from abm.units import FLOP_PER_H100E_QUARTER
+from agents import hyperscaler, lab
+from agents.lab import APP, BIGTECH, CHALLENGER, CHAMPION
+
+if TYPE_CHECKING:
+    from abm.model import AIMarketModel
+
+
+def fund_labs(model: AIMarketModel) -> None:
+    """Parents fund big-tech labs; outside patrons and states fund theirs.
+
+    A parent gives its lab a share of its cash flow that grows with the AI market (up to a
+    ceiling), while the lab holds less than a year of it. Lab grants and public compute of a
+    region go to its champions and challengers in proportion to their staff.
+    """
+    labs, c, w, pol = model.labs, model.clouds, model.world, model.policy
+    si = model.scenario.investors
+    n = labs.n
+    alive = labs.alive[:n]
+    growth = max(float(w.demand_model.sum() + w.demand_app.sum()) / model.demand0, 1.0)
+    share = min(si.parent_ai_share * growth**si.parent_ai_elasticity, si.parent_ai_share_max)
+    kids = np.flatnonzero(alive & (labs.archetype[:n] == BIGTECH) & (labs.parent[:n] >= 0))
+    if kids.size:
+        parent = labs.parent[kids]
+        budget = share * c.opcf[parent]
+        # Several labs of one parent split its budget.
+        siblings = np.bincount(parent, minlength=c.n)[parent]
+        budget = budget / siblings
+        give = np.where(labs.cash[kids] < 4.0 * budget, budget, 0.0)
+        labs.cash[kids] += give
+        model.ledger.money_in("parents", float(give.sum()))
+    patron = np.flatnonzero(alive & (labs.patron[:n] > 0))
+    if patron.size:
+        labs.cash[patron] += labs.patron[patron]
+        model.ledger.money_in("parents", float(labs.patron[patron].sum()))
+    grants = pol.lab_subsidy + pol.public_compute * np.array(model.public_compute_price)
+    for region in np.flatnonzero(grants > 0):
+        who = np.flatnonzero(
+            alive
+            & (labs.region[:n] == region)
+            & np.isin(labs.archetype[:n], (CHAMPION, CHALLENGER))
+        )
+        if who.size:
+            weight = np.maximum(labs.team_cost[who], 1e-6)
+            grant = grants[region] * weight / weight.sum()
+            labs.cash[who] += grant
+            model.ledger.money_in("states", float(grant.sum()))
+
+
+def run(model: AIMarketModel) -> None:
+    """Clear the compute market for this quarter."""
+    labs, c, w, s = model.labs, model.clouds, model.world, model.scenario
+    n, nh = labs.n, c.n
+    fund_labs(model)
+    hyperscaler.set_prices(model)
+    lab.absorb_algorithms(model)
+
+    # Expected price: the partner's, else the capacity-weighted price of the lab's pool.
+    region_h = c.region[:nh]
+    open_h = c.alive[:nh] & ~c.captive[:nh]
+    pools = (open_h & (region_h != CN), open_h & (region_h == CN))
+    pool_price = []
+    for members in pools:
+        cap = c.capacity[:nh][members]
+        pool_price.append(
+            float(np.average(c.price[:nh][members], weights=cap))
+            if cap.sum() > 0
+            else float(c.price[:nh].max())
+        )
+    model.public_compute_price = (pool_price[0],) * 2 + (pool_price[1],) + (pool_price[0],) * 2
+    is_cn_lab = labs.region[:n] == CN
+    partner = labs.partner[:n]
+    labs.lease_price[:n] = np.where(
+        partner >= 0,
+        c.price[np.maximum(partner, 0)],
+        np.where(is_cn_lab, pool_price[1], pool_price[0]),
+    )
+
+    lab.plan_runs(model)
+    k_inf = s.demand.inference_h100e_per_busd * (1.0 - s.demand.inference_efficiency_gain) ** (
+        model.t / 4.0
+    )
+    lab.compute_requests(model, k_inf)
+    request = labs.train_req[:n] + labs.inf_req[:n]
+    _contracts(model)
+
+    # Stage 1: partners. Parents' labs first, then the largest backers' labs.
+    priority = (partner == labs.parent[:n]) * 1e6 + labs.credit[:n] + 0.01 * labs.valuation[:n]
+    cap = np.where(c.alive[:nh], c.capacity[:nh], 0.0)
+    got = serve_partners(request, partner, priority, cap)
+    used = np.bincount(np.maximum(partner, 0), weights=got, minlength=nh)
+    left = np.maximum(cap - used, 0.0)
+    buyers_l, sellers_l, amounts_l = [np.flatnonzero(got > 0)], [partner[got > 0]], [got[got > 0]]
+    c.demand[:nh] = np.bincount(
+        np.maximum(partner, 0), weights=np.where(partner >= 0, request, 0.0), minlength=nh
+    )
+
+    # Stage 2: spot pools. Willingness to pay: cash per H100e wanted.
+    rest = request - got
+    wtp = (labs.cash[:n] + labs.credit[:n]) / np.maximum(request, 1e-9)
+    for pool_id, members in enumerate(pools):
+        want = rest * ((is_cn_lab if pool_id == 1 else ~is_cn_lab) & (rest > 0))
+        _spot(model, want, wtp, members, left, got, buyers_l, sellers_l, amounts_l)
+    # Chinese labs rent leftover overseas capacity, up to the remote-access share.
+    if model.policy.cn_remote_access > 0:
+        want = (request - got) * is_cn_lab * model.policy.cn_remote_access
+        _spot(model, want, wtp, pools[0], left, got, buyers_l, sellers_l, amounts_l)
+
+    buyer = np.concatenate(buyers_l)
+    seller = np.concatenate(sellers_l).astype(np.int64)
+    amount = np.concatenate(amounts_l)
+    _settle(model, buyer, seller, amount, got)
+    c.leased[:nh] = np.bincount(seller, weights=amount, minlength=nh)
+    c.demand_hist[:nh, model.ring_slot()] = c.demand[:nh] + c.internal[:nh]
+
+    rows, flop, run_cost = lab.progress_runs(model)
+    model.event_log.add(
+        model.quarter_index, "run_completed", labs.uid[rows], amount=run_cost, value=flop
+    )
+    w.entry_run_flop = max(w.frontier_flop * 1e-3, 1e20)
+    hyperscaler.operate(model)
+
+
+def _contracts(model: AIMarketModel) -> None:
+    """Partner labs' planned training per quarter, which their clouds build for."""
+    labs, c, s = model.labs, model.clouds, model.scenario.labs
+    n, nh = labs.n, c.n
+    has = (labs.partner[:n] >= 0) & labs.alive[:n] & (labs.archetype[:n] != APP)
+    running = labs.run_target[:n] > 0
+    next_run = np.maximum(
+        s.run_multiple * labs.last_flop[:n],
+        s.frontier_fraction * model.ambition[labs.archetype[:n]] * model.world.frontier_flop,
+    )
+    price = np.maximum(labs.lease_price[:n], 1e-12)
+    affordable = (labs.cash[:n] + labs.credit[:n]) / price / s.run_quarters
+    planned = np.minimum(
+        next_run * (1.0 + s.experiment_overhead) / FLOP_PER_H100E_QUARTER / s.run_quarters,
+        affordable,
+    )
+    per_quarter = np.where(running, labs.train_req[:n], planned) + labs.inf_req[:n]
+    c.contracted[:nh] = np.bincount(
+        np.maximum(labs.partner[:n], 0), weights=np.where(has, per_quarter, 0.0), minlength=nh
+    )
+
+
+def _spot(model, want, wtp, members, left, got, buyers_l, sellers_l, amounts_l) -> None:
+    """Clear one spot pool; updates ``left``, ``got`` and the pair lists in place."""
+    c = model.clouds
+    nh = c.n
+    b = np.flatnonzero(want > 0)
+    s_rows = np.flatnonzero(members & (left > 0))
+    if b.size == 0:
+        return
+    # Demand signal for expansion: the pool's unmet demand, by each cloud's share of its capacity.
+    total_cap = c.capacity[:nh][members].sum()
+    if total_cap > 0:
+        c.demand[:nh] += np.where(members, c.capacity[:nh] / total_cap, 0.0) * want[b].sum()
+    if s_rows.size == 0:
+        return
+    filled, bi, si, amt = clear_spot(want[b], wtp[b], left[s_rows], c.price[s_rows])
+    got[b] += filled
+    np.subtract.at(left, s_rows[si], amt)
+    buyers_l.append(b[bi])
+    sellers_l.append(s_rows[si])
+    amounts_l.append(amt)
+
+
+def _settle(
+    model: AIMarketModel, buyer: np.ndarray, seller: np.ndarray, amount: np.ndarray, got: np.ndarray
+) -> None:
+    """Labs pay for the compute they got (credits at the partner first); split it between
+    inference and training; log compute flows."""
+    labs, c = model.labs, model.clouds
+    n, nh = labs.n, c.n
+    cost = amount * c.price[seller]
+    # A lab that cannot pay for all it got at these prices takes less, pro rata. Credits pay
+    # only the partner; cash pays the rest. Largest x in [0, 1] with
+    # x*other + max(x*partner - credit, 0) <= cash:
+    at_partner = seller == labs.partner[buyer]
+    owed_p = np.bincount(buyer, weights=np.where(at_partner, cost, 0.0), minlength=n)
+    owed_o = np.bincount(buyer, weights=np.where(at_partner, 0.0, cost), minlength=n)
+    cash, credit, prepaid = labs.cash[:n], labs.credit[:n], labs.prepaid[:n]
+    partner_funds = credit + prepaid
+    x_cash = np.minimum(1.0, np.divide(cash, owed_o, out=np.ones(n), where=owed_o > 0))
+    x_all = np.minimum(
+        1.0,
+        np.divide(
+            cash + partner_funds, owed_p + owed_o, out=np.ones(n), where=(owed_p + owed_o) > 0
+        ),
+    )
+    scale = np.where(x_cash * owed_p <= partner_funds, x_cash, x_all)
+    amount = amount * scale[buyer]
+    cost = cost * scale[buyer]
+    got[:] = np.bincount(buyer, weights=amount, minlength=n)
+    total = (owed_p + owed_o) * scale
+    # At the partner: prepaid compute first (already paid), then credits, then cash.
+    from_prepaid = np.minimum(owed_p * scale, prepaid)
+    from_credit = np.minimum(owed_p * scale - from_prepaid, credit)
+    labs.prepaid[:n] -= from_prepaid
+    labs.credit[:n] -= from_credit
+    labs.cash[:n] -= total - from_prepaid - from_credit
+    received = np.bincount(seller, weights=cost, minlength=nh)
+    c.cash[:nh] += received - np.bincount(
+        np.maximum(labs.partner[:n], 0), weights=from_prepaid, minlength=nh
+    )
+    c.lease_rev[:nh] = received
+    labs.compute_spend[:n] = total
+    labs.inf_got[:n] = np.minimum(labs.inf_req[:n], got)
+    labs.train_got[:n] = got - labs.inf_got[:n]
+    model.flows.log(
+        model.quarter_index,
+        COMPUTE,
+        c.uid[seller],
+        labs.uid[buyer],
+        cost,
+        c.region[seller],
+        labs.region[buyer],
+    )

@@ -1,0 +1,107 @@
+"""Quarter phase 4: the product market (DESIGN.md §4).
+
+Demand in each regional market grows with the best capability sold there (and saturates).
+Model labs split the foundation-model segment by a logit on capability with lock-in;
+application startups split the application segment of their home market by niche appeal,
+growth spending and lock-in, and pay API fees to the model labs. A model lab serves only as
+much as its inference compute allows. Labs then pay their staff.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from abm.markets.product import demand_level, model_shares, segment_shares
+from abm.regions import N_REGIONS
+from agents.lab import APP
+
+if TYPE_CHECKING:
+    from abm.model import AIMarketModel
+
+
+def market_frontier(model: AIMarketModel) -> np.ndarray:
+    """Best capability (log10 effective FLOP) sold in each market; -inf where none."""
+    labs, pol = model.labs, model.policy
+    n = labs.n
+    cap = np.where(labs.alive[:n], labs.capability[:n], -np.inf)
+    access = pol.appeal[labs.region[:n]] > 0  # (n, M)
+    return np.where(access, cap[:, None], -np.inf).max(axis=0, initial=-np.inf)
+
+
+def run(model: AIMarketModel) -> None:
+    """Clear the product market and pay staff."""
+    labs, w, s = model.labs, model.world, model.scenario
+    d, sl = s.demand, s.labs
+    n = labs.n
+    alive = labs.alive[:n]
+    frontier = market_frontier(model)
+    gain = np.where(np.isfinite(frontier), frontier - w.capability0, 0.0)
+    share = np.array([d.region_share[r] for r in model.region_names])
+    spend = (
+        demand_level(
+            d.base_busd_per_year * share,
+            d.ceiling_busd_per_year * share,
+            d.capability_elasticity,
+            gain,
+        )
+        / 4.0
+    )
+    w.demand_model = spend * (1.0 - d.app_share)
+    w.demand_app = spend * d.app_share
+
+    # Foundation-model segment.
+    m = np.flatnonzero(alive & (labs.archetype[:n] != APP))
+    access = model.policy.appeal[labs.region[m]]
+    sh = model_shares(labs.capability[m], labs.share[m], access, sl.beta_capability, sl.lock_in)
+    # Application segment, home market only.
+    a = np.flatnonzero(alive & (labs.archetype[:n] == APP))
+    home = labs.region[a].astype(np.int64)
+    appeal = np.exp(labs.niche[a]) * (labs.spend_cum[a] + 1e-3) ** sl.app_growth_elasticity
+    appeal *= (1.0 + labs.share[a, 0]) ** sl.lock_in
+    sa = segment_shares(appeal, home, N_REGIONS)
+    rev_app = sa * w.demand_app[home]
+    fees = d.api_fee_share * np.bincount(home, weights=rev_app, minlength=N_REGIONS)
+
+    # A model lab serves what its inference compute allows (new labs get one quarter's grace).
+    inf_req, inf_got = labs.inf_req[m], labs.inf_got[m]
+    served = np.where(inf_req > 0, np.minimum(inf_got / np.maximum(inf_req, 1e-12), 1.0), 1.0)
+    own = (sh @ w.demand_model) * served
+    fee_income = (sh * fees[None, :]).sum(axis=1) * served
+    fee_paid_by_market = (sh * served[:, None]).sum(axis=0) * fees
+    fee_rate = np.divide(
+        fee_paid_by_market,
+        np.bincount(home, weights=rev_app, minlength=N_REGIONS),
+        out=np.zeros(N_REGIONS),
+        where=fees > 0,
+    )
+    fee_out = rev_app * fee_rate[home]
+
+    revenue = np.zeros(n)
+    revenue[m] = own + fee_income
+    revenue[a] = rev_app
+    labs.cash[:n] += revenue
+    labs.cash[a] -= fee_out
+    model.ledger.money_in("customers", float(own.sum() + rev_app.sum()))
+    labs.share[m] = sh
+    labs.share[a, 0] = sa
+    model.stats.share_sums = np.concatenate(
+        [sh.sum(axis=0), np.bincount(home, weights=sa, minlength=N_REGIONS)]
+    )
+    labs.revenue_hist[:n, model.ring_slot()] = revenue
+    labs.revenue[:n] = revenue
+    model.stats.model_revenue = float(revenue[m].sum())
+    model.stats.total_revenue = float(own.sum() + rev_app.sum())
+
+    # Staff: model labs scale with compute spend; application startups keep the team they raised for.
+    team = np.where(
+        labs.archetype[:n] == APP,
+        np.maximum(labs.team_cost[:n], 0.6 * revenue),
+        sl.base_staff_busd * labs.pedigree[:n] + sl.staff_cost_ratio * labs.compute_spend[:n],
+    )
+    labs.team_cost[:n] = np.where(alive, team, 0.0)
+    pay = np.minimum(labs.team_cost[:n], np.maximum(labs.cash[:n], 0.0))
+    labs.cash[:n] -= pay
+    labs.spend_cum[:n] += np.where(labs.archetype[:n] == APP, pay, 0.0)
+    model.ledger.money_out("wages", float(pay.sum()))

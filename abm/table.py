@@ -1,0 +1,81 @@
+"""Struct-of-arrays storage for one agent type (DESIGN.md §3, §9).
+
+Each field is one numpy array owned by the model; row ``i`` of every array is one agent.
+Decision rules read and write whole arrays (``table.cash[:table.n]``), so a quarter costs a
+few dozen vectorised operations rather than a Python call per agent. Rows are appended in
+blocks (entry) and the arrays grow by doubling; exits clear the ``alive`` flag, and
+:meth:`Table.compact` drops dead rows when they pile up.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+
+class Table:
+    """Rows of one agent type. Subclasses declare ``FIELDS = {name: (dtype, width, fill)}``.
+
+    ``width`` is 0 for a column vector, or the size of a trailing axis (e.g. one column per
+    region). ``uid`` (the Mesa ``unique_id`` of the row's handle) and ``alive`` are always
+    present.
+    """
+
+    FIELDS: ClassVar[dict[str, tuple[Any, int, Any]]] = {}
+    BASE_FIELDS: ClassVar[dict[str, tuple[Any, int, Any]]] = {
+        "uid": (np.int64, 0, -1),
+        "alive": (np.bool_, 0, False),
+    }
+
+    def __init__(self, capacity: int = 64):
+        self.n = 0
+        self._capacity = max(int(capacity), 8)
+        self.names: list[str] = []
+        for name, (dtype, width, fill) in self._all_fields().items():
+            shape = (self._capacity, width) if width else (self._capacity,)
+            setattr(self, name, np.full(shape, fill, dtype=dtype))
+
+    @classmethod
+    def _all_fields(cls) -> dict[str, tuple[Any, int, Any]]:
+        return {**cls.BASE_FIELDS, **cls.FIELDS}
+
+    def add(self, count: int, names: list[str]) -> np.ndarray:
+        """Append ``count`` rows with default values; return their indices."""
+        if count <= 0:
+            return np.empty(0, dtype=np.int64)
+        need = self.n + count
+        if need > self._capacity:
+            self._grow(max(need, 2 * self._capacity))
+        rows = np.arange(self.n, need)
+        self.n = need
+        self.alive[rows] = True
+        self.names.extend(names)
+        return rows
+
+    def _grow(self, capacity: int) -> None:
+        for name, (dtype, width, fill) in self._all_fields().items():
+            old = getattr(self, name)
+            shape = (capacity, width) if width else (capacity,)
+            new = np.full(shape, fill, dtype=dtype)
+            new[: self.n] = old[: self.n]
+            setattr(self, name, new)
+        self._capacity = capacity
+
+    def compact(self) -> np.ndarray:
+        """Drop dead rows. Returns ``old_row -> new_row`` (-1 for dropped rows)."""
+        keep = self.alive[: self.n].copy()  # a view would change as the alive column is compacted
+        mapping = np.full(self.n, -1, dtype=np.int64)
+        mapping[keep] = np.arange(int(keep.sum()))
+        for name in self._all_fields():
+            arr = getattr(self, name)
+            kept = arr[: self.n][keep]
+            arr[: len(kept)] = kept
+            arr[len(kept) : self.n] = self._all_fields()[name][2]
+        self.names = [nm for nm, k in zip(self.names, keep.tolist(), strict=True) if k]
+        self.n = int(keep.sum())
+        return mapping
+
+    def column(self, name: str) -> np.ndarray:
+        """View of a field over the used rows."""
+        return getattr(self, name)[: self.n]

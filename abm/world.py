@@ -1,0 +1,28 @@
+"""Global state of the world that is not any one agent's: the algorithmic frontier, the
+largest run so far, demand in each market, and histories the agents extrapolate from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from abm.regions import N_REGIONS
+
+
+@dataclass
+class World:
+    """Scalars and small arrays shared by the decision rules. Units in the field comments."""
+
+    algo_frontier: float = 0.0  # log10 algorithmic efficiency of the frontier vs 2020Q1
+    open_algo: float = -np.inf  # log10 efficiency of the best open-weight release
+    frontier_flop: float = 1.0  # largest training run completed so far, FLOP
+    frontier_cost: float = 0.0  # its compute cost, USD B
+    entry_run_flop: float = 1e20  # smallest run worth planning, FLOP (tracks the frontier)
+    capability0: float = 0.0  # global frontier capability at the start (log10 effective FLOP)
+    demand_model: np.ndarray = field(default_factory=lambda: np.zeros(N_REGIONS))  # USD B/quarter
+    demand_app: np.ndarray = field(default_factory=lambda: np.zeros(N_REGIONS))  # USD B/quarter
+    frontier_history: list[float] = field(
+        default_factory=list
+    )  # global frontier capability by quarter
+    valuation_history: list[float] = field(default_factory=list)  # total lab valuation by quarter

@@ -1,0 +1,236 @@
+"""Hyperscalers (clouds): capex, chips, power, leasing and strategic stakes (DESIGN.md §3).
+
+A cloud plans capacity ``expansion_horizon_quarters`` ahead from the lease demand it saw
+(extrapolating its growth) and from its partner labs' planned runs (their compute contracts),
+plus a baseline of accelerators for its own, non-lab AI workloads. It orders chips (the chip
+market decides which and how many arrive), builds data-centre power with a lead time, and
+finances all of it from lease revenue, its parent's operating cash flow, debt, and — for a
+captive data centre — prepayments by the lab it serves. It leases useful H100e to labs at a
+cost-plus price that rises with demand over capacity (captives lease at cost) and takes
+stakes in labs paid in cloud credits, which come back to it as lease revenue.
+
+Units: USD B, useful H100e (raw H100e times vendor software maturity), MW.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import mesa
+import numpy as np
+
+from abm.markets.compute import lease_price
+from abm.regions import REGIONS
+from abm.table import Table
+from abm.units import HOURS_PER_QUARTER
+
+if TYPE_CHECKING:
+    from abm.model import AIMarketModel
+
+MAX_LEAD = 41  # quarters of data-centre pipeline tracked (power_lead_quarters <= 40)
+
+
+def cloud_table_class(n_vendors: int) -> type[Table]:
+    """The cloud table, with one stock column per chip vendor."""
+
+    class CloudTable(Table):
+        """All clouds, one row each. USD B, raw or useful H100e, MW, kW."""
+
+        FIELDS: ClassVar[dict[str, tuple[Any, int, Any]]] = {
+            "region": (np.int8, 0, 0),
+            "captive": (np.bool_, 0, False),
+            "parent_lab": (np.int32, 0, -1),  # lab a captive data centre serves (prepayments)
+            "opcf": (np.float64, 0, 0.0),  # parent's operating cash flow, USD B per quarter
+            "opcf_growth": (np.float64, 0, 1.0),  # quarterly growth factor of opcf
+            "cash": (np.float64, 0, 0.0),
+            "strategic": (np.float64, 0, 0.0),  # set aside for lab stakes
+            "debt": (np.float64, 0, 0.0),
+            "stock": (np.float64, n_vendors, 0.0),  # raw H100e installed, by vendor (licensed)
+            "leaked": (np.float64, n_vendors, 0.0),  # raw H100e bought through grey channels
+            "kw": (np.float64, 0, 0.0),  # facility kW the installed chips draw
+            "book": (np.float64, 0, 0.0),  # book value of chips, USD B
+            "power_mw": (np.float64, 0, 0.0),  # built data-centre power
+            "pipeline": (np.float64, MAX_LEAD, 0.0),  # MW completing in k quarters
+            "internal": (np.float64, 0, 0.0),  # useful H100e for the cloud's own AI workloads
+            "demand": (np.float64, 0, 0.0),  # useful H100e labs asked of it last quarter
+            "demand_hist": (np.float64, 5, 0.0),  # ring buffer (5 quarters) of demand + internal
+            "contracted": (np.float64, 0, 0.0),  # partner labs' planned training, H100e/quarter
+            "capacity": (np.float64, 0, 0.0),  # useful H100e leasable this quarter
+            "leased": (np.float64, 0, 0.0),
+            "price": (np.float64, 0, 0.0),  # USD B per useful H100e-quarter
+            "cost": (np.float64, 0, 0.0),
+            "lease_rev": (np.float64, 0, 0.0),
+            "best_price": (np.float64, 0, 1e-5),  # USD B per useful H100e of its best buy now
+            "new_kw": (np.float64, 0, 1.4),  # facility kW per useful H100e of that buy
+            "chip_budget": (np.float64, 0, 0.0),  # USD B it wants to spend on chips this quarter
+            "internal_budget": (np.float64, 0, 0.0),  # part of it for its own AI workloads
+            "chip_spend": (np.float64, 0, 0.0),
+            "capex": (np.float64, 0, 0.0),
+            "backlog": (np.float64, 0, 0.0),  # USD B of chip orders not yet filled
+        }
+
+    return CloudTable
+
+
+class Hyperscaler(mesa.Agent):
+    """A cloud (or captive data-centre operator). Attributes read ``model.clouds``."""
+
+    @property
+    def row(self) -> int:
+        """Row of this cloud in ``model.clouds``."""
+        return self.model.row_of(self.unique_id)
+
+    name = property(lambda self: self.model.clouds.names[self.row])
+    region = property(lambda self: REGIONS[int(self.model.clouds.region[self.row])])
+    cash = property(lambda self: float(self.model.clouds.cash[self.row]))
+    capacity = property(lambda self: float(self.model.clouds.capacity[self.row]))
+    price = property(lambda self: float(self.model.clouds.price[self.row]))
+    installed_h100e = property(
+        lambda self: float(
+            self.model.clouds.stock[self.row].sum() + self.model.clouds.leaked[self.row].sum()
+        )
+    )
+
+    def __repr__(self) -> str:
+        return f"Hyperscaler({self.name!r}, {self.region})"
+
+
+def useful_capacity(model: AIMarketModel) -> np.ndarray:
+    """Useful H100e each cloud can run: installed chips x maturity, limited by built power."""
+    c, v = model.clouds, model.vendors
+    n = c.n
+    useful = (c.stock[:n] + c.leaked[:n]) @ v.maturity[: v.n]
+    powered = np.divide(c.power_mw[:n] * 1000.0, c.kw[:n], out=np.ones(n), where=c.kw[:n] > 0)
+    return useful * np.minimum(powered, 1.0)
+
+
+def accrue_cash_flows(model: AIMarketModel) -> None:
+    """Parents' cash flows grow; a share is set aside for strategic stakes in labs."""
+    c, s = model.clouds, model.scenario.investors
+    n = c.n
+    c.opcf[:n] *= c.opcf_growth[:n]
+    add = np.where(c.alive[:n], s.hyperscaler_strategic_share * c.opcf[:n], 0.0)
+    c.strategic[:n] += add
+    model.ledger.money_in("parents", float(add.sum()))
+
+
+def plan_capex(model: AIMarketModel) -> None:
+    """Decide this quarter's chip budget and power orders, and raise the money for them.
+
+    Uses ``best_price`` and ``new_kw`` (set by the chip phase from the products each cloud may
+    buy now) to turn a capacity gap into dollars and megawatts.
+    """
+    c, s = model.clouds, model.scenario.clouds
+    n = c.n
+    alive = c.alive[:n]
+    life = s.chip_life_quarters
+    horizon = s.expansion_horizon_quarters
+    capacity = useful_capacity(model)
+    slot = model.ring_slot_year_ago()
+    now = c.demand[:n] + c.internal[:n]
+    year_ago = c.demand_hist[:n, slot]
+    growth = np.clip(
+        np.divide(now, year_ago, out=np.ones(n), where=year_ago > 0), 1.0, s.demand_growth_cap
+    )
+    expected = now * growth ** (horizon / 4.0)
+    target = np.maximum(expected, c.contracted[:n] + c.internal[:n]) * (1.0 + s.capacity_headroom)
+    surviving = capacity * (1.0 - 1.0 / life) ** horizon
+    best_price = c.best_price[:n]
+    backlog_useful = c.backlog[:n] / np.maximum(best_price, 1e-12)
+    gap = np.maximum(target - surviving - backlog_useful, 0.0)
+    internal_budget = model.scenario.clouds.baseline_ai_capex_share * c.opcf[:n]
+    chips = np.where(alive, gap * best_price + internal_budget + c.backlog[:n], 0.0)
+    # Power for the target fleet at the kW per useful H100e of today's best buy, with a lead time.
+    mw_needed = (c.kw[:n] / 1000.0) + np.maximum(target - surviving, 0.0) * c.new_kw[:n] / 1000.0
+    mw_coming = c.power_mw[:n] + c.pipeline[:n].sum(axis=1)
+    new_mw = np.where(alive, np.maximum(mw_needed - mw_coming, 0.0), 0.0)
+    power_cost = new_mw * s.dc_capex_busd_per_mw
+    need = chips + power_cost
+    _finance(model, need)
+    # Spend what could be financed: power first (it has the lead time), then chips.
+    afford = np.maximum(c.cash[:n], 0.0)
+    power_paid = np.minimum(power_cost, afford)
+    scale = np.divide(power_paid, power_cost, out=np.ones(n), where=power_cost > 0)
+    lead = min(s.power_lead_quarters, MAX_LEAD - 1)
+    c.pipeline[:n, lead] += new_mw * scale
+    c.cash[:n] -= power_paid
+    model.ledger.money_out("dc_builders", float(power_paid.sum()))
+    c.chip_budget[:n] = np.minimum(chips, np.maximum(c.cash[:n], 0.0))
+    c.capex[:n] = power_paid
+    c.internal_budget[:n] = np.minimum(internal_budget, c.chip_budget[:n])
+
+
+def _finance(model: AIMarketModel, need: np.ndarray) -> None:
+    """Raise cash for ``need``: parent cash flow, then captive prepayments, then debt."""
+    c, s, labs = model.clouds, model.scenario.clouds, model.labs
+    n = c.n
+    short = np.maximum(need - c.cash[:n], 0.0)
+    parent = np.minimum(short, 0.8 * c.opcf[:n])
+    c.cash[:n] += parent
+    model.ledger.money_in("parents", float(parent.sum()))
+    short -= parent
+    # A captive data centre draws prepayments from the lab it serves (credited as compute).
+    cap_rows = np.flatnonzero(c.captive[:n] & (c.parent_lab[:n] >= 0) & (short > 0))
+    if cap_rows.size:
+        lab_rows = c.parent_lab[cap_rows]
+        prepay = np.minimum(short[cap_rows], 0.5 * np.maximum(labs.cash[lab_rows], 0.0))
+        labs.cash[lab_rows] -= prepay
+        labs.prepaid[lab_rows] += prepay
+        c.cash[cap_rows] += prepay
+        short[cap_rows] -= prepay
+    room = np.maximum(
+        s.debt_capacity_years * 4.0 * (c.lease_rev[:n] + c.opcf[:n]) - c.debt[:n], 0.0
+    )
+    borrow = np.minimum(short, room)
+    c.cash[:n] += borrow
+    c.debt[:n] += borrow
+    model.ledger.money_in("lenders", float(borrow.sum()))
+
+
+def set_prices(model: AIMarketModel) -> None:
+    """Cost per useful H100e-quarter and the lease price; captives lease at cost."""
+    c, s = model.clouds, model.scenario.clouds
+    n = c.n
+    capacity = useful_capacity(model)
+    total_useful = np.maximum(capacity, 1e-9)
+    energy = c.kw[:n] * HOURS_PER_QUARTER * s.energy_usd_per_mwh / 1e3 / 1e9
+    building = c.power_mw[:n] * s.dc_capex_busd_per_mw / 40.0
+    interest = c.debt[:n] * s.interest_rate / 4.0
+    cost = (c.book[:n] / s.chip_life_quarters + energy + building + interest) / total_useful
+    # A cloud with no fleet yet prices off what a new chip would cost it.
+    fallback = c.best_price[:n] / s.chip_life_quarters * 1.3
+    cost = np.where(capacity > 1.0, cost, fallback)
+    ratio = np.divide(c.demand[:n], c.capacity[:n], out=np.ones(n), where=c.capacity[:n] > 0)
+    price = lease_price(cost, ratio, s.lease_margin, s.lease_scarcity_elasticity)
+    c.cost[:n] = cost
+    c.price[:n] = np.where(c.captive[:n], cost, price)
+    c.capacity[:n] = np.maximum(capacity - c.internal[:n], 0.0)
+
+
+def operate(model: AIMarketModel) -> None:
+    """Pay energy and interest, repay debt from spare cash, age the fleet and the pipeline."""
+    c, s = model.clouds, model.scenario.clouds
+    n = c.n
+    energy = c.kw[:n] * HOURS_PER_QUARTER * s.energy_usd_per_mwh / 1e3 / 1e9
+    interest = c.debt[:n] * s.interest_rate / 4.0
+    bill = energy + interest
+    # Parents cover operating bills a cloud cannot pay from its own cash.
+    top_up = np.maximum(bill - c.cash[:n], 0.0)
+    c.cash[:n] += top_up
+    model.ledger.money_in("parents", float(top_up.sum()))
+    c.cash[:n] -= bill
+    model.ledger.money_out("energy", float(energy.sum()))
+    model.ledger.money_out("lenders", float(interest.sum()))
+    repay = np.minimum(c.debt[:n], np.maximum(c.cash[:n] - 0.5 * c.capex[:n], 0.0) * 0.5)
+    c.debt[:n] -= repay
+    c.cash[:n] -= repay
+    model.ledger.money_out("lenders", float(repay.sum()))
+    keep = 1.0 - 1.0 / s.chip_life_quarters
+    c.stock[:n] *= keep
+    c.leaked[:n] *= keep
+    c.kw[:n] *= keep
+    c.book[:n] *= keep
+    c.internal[:n] *= keep
+    c.power_mw[:n] += c.pipeline[:n, 0]
+    c.pipeline[:n, :-1] = c.pipeline[:n, 1:]
+    c.pipeline[:n, -1] = 0.0

@@ -1,0 +1,372 @@
+"""Labs: frontier labs, big-tech labs, open-weight labs, national champions, challengers and
+application startups (DESIGN.md §3).
+
+State lives in :class:`LabTable` (one numpy array per field); a :class:`Lab` is a Mesa agent
+that only points at its row. The decision rules below run once per quarter over all rows:
+
+- :func:`absorb_algorithms` — followers close part of their algorithmic gap to the frontier;
+  open-weight releases let everyone jump;
+- :func:`plan_runs` — a lab between runs plans the next one (a multiple of its last, or a
+  fraction of the largest so far), sized to what it can afford, pays compliance cost or stays
+  under a regulatory threshold;
+- :func:`compute_requests` — H100e it asks the cloud market for, for training and inference;
+- :func:`progress_runs` — runs accumulate FLOP from the compute obtained and complete;
+- :func:`pre_money` and :func:`funding_asks` — valuations priced off revenue growth and
+  capability rank, and rounds asked when runway is short or the next run needs more cash.
+
+Units: USD B, useful H100e (chips' H100e times their vendor's software maturity), FLOP,
+capability in log10 effective FLOP (training FLOP times algorithmic efficiency).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import mesa
+import numpy as np
+
+from abm.regions import N_REGIONS, REGIONS
+from abm.table import Table
+from abm.units import FLOP_PER_H100E_QUARTER
+
+if TYPE_CHECKING:
+    from abm.model import AIMarketModel
+
+ARCHETYPES: tuple[str, ...] = (
+    "frontier",
+    "bigtech",
+    "open_weight",
+    "champion",
+    "challenger",
+    "app",
+)
+FRONTIER, BIGTECH, OPEN_WEIGHT, CHAMPION, CHALLENGER, APP = range(len(ARCHETYPES))
+NO_MODEL = -np.inf
+
+
+class LabTable(Table):
+    """All labs, one row each. Money in USD B; compute in useful H100e; runs in FLOP."""
+
+    FIELDS: ClassVar[dict[str, tuple[Any, int, Any]]] = {
+        "region": (np.int8, 0, 0),
+        "archetype": (np.int8, 0, APP),
+        "open_weight": (np.bool_, 0, False),
+        "entered": (np.int32, 0, 0),  # absolute quarter of entry
+        "exited": (np.int32, 0, -1),
+        "pedigree": (np.float64, 0, 1.0),  # team quality (1 = typical)
+        "niche": (np.float64, 0, 0.0),  # application startups: log appeal of their niche
+        "cash": (np.float64, 0, 0.0),
+        "credit": (np.float64, 0, 0.0),  # cloud credits, spendable only at the partner cloud
+        "prepaid": (
+            np.float64,
+            0,
+            0.0,
+        ),  # compute already paid for at the partner (a claim, not money)
+        "partner": (np.int32, 0, -1),  # cloud row serving this lab first
+        "parent": (np.int32, 0, -1),  # parent company's cloud row (big-tech labs)
+        "patron": (np.float64, 0, 0.0),  # USD B per quarter from an outside patron
+        "revenue": (np.float64, 0, 0.0),  # USD B this quarter
+        "revenue_hist": (np.float64, 5, 0.0),  # ring buffer: revenue of the last 5 quarters
+        "share": (np.float64, N_REGIONS, 0.0),  # last quarter's share in each market
+        "spend_cum": (np.float64, 0, 0.0),  # application startups: cumulative growth spend
+        "team_cost": (np.float64, 0, 0.0),  # staff and go-to-market, USD B per quarter
+        "algo": (np.float64, 0, 0.0),  # log10 algorithmic efficiency vs the 2020Q1 frontier
+        "capability": (np.float64, 0, NO_MODEL),  # log10 effective FLOP of the best model
+        "best_flop": (np.float64, 0, 0.0),
+        "best_cost": (np.float64, 0, 0.0),
+        "last_flop": (np.float64, 0, 0.0),
+        "run_target": (np.float64, 0, 0.0),  # FLOP of the planned or running run (0 = none)
+        "run_done": (np.float64, 0, 0.0),
+        "run_cost": (np.float64, 0, 0.0),  # USD B of final-run compute so far
+        "run_age": (np.int16, 0, 0),  # quarters into the run; negative = waiting for clearance
+        "idle": (np.int16, 0, 0),  # quarters since the last run ended
+        "train_req": (np.float64, 0, 0.0),
+        "inf_req": (np.float64, 0, 0.0),
+        "train_got": (np.float64, 0, 0.0),
+        "inf_got": (np.float64, 0, 0.0),
+        "compute_spend": (np.float64, 0, 0.0),  # USD B paid for compute this quarter
+        "lease_price": (np.float64, 0, 0.0),  # expected USD B per useful H100e-quarter
+        "valuation": (np.float64, 0, 0.0),  # last post-money
+        "shares_out": (np.float64, 0, 1.0),  # founders hold the first share
+        "ask": (np.float64, 0, 0.0),
+        "ask_pre": (np.float64, 0, 0.0),
+        "first_ask": (np.float64, 0, 0.0),  # entrants: the round they start with
+        "failed": (np.int16, 0, 0),  # failed rounds in a row
+        "last_round": (np.int32, 0, -99),  # absolute quarter of the last closed round
+        "raised_total": (np.float64, 0, 0.0),
+    }
+
+
+class Lab(mesa.Agent):
+    """A lab. Attributes read the model's lab table; nothing is stored on the object."""
+
+    @property
+    def row(self) -> int:
+        """Row of this lab in ``model.labs``."""
+        return self.model.row_of(self.unique_id)
+
+    def _get(self, field: str) -> float:
+        return float(getattr(self.model.labs, field)[self.row])
+
+    name = property(lambda self: self.model.labs.names[self.row])
+    region = property(lambda self: REGIONS[int(self.model.labs.region[self.row])])
+    archetype = property(lambda self: ARCHETYPES[int(self.model.labs.archetype[self.row])])
+    alive = property(lambda self: bool(self.model.labs.alive[self.row]))
+    cash = property(lambda self: self._get("cash"))
+    credit = property(lambda self: self._get("credit"))
+    revenue = property(lambda self: self._get("revenue"))
+    valuation = property(lambda self: self._get("valuation"))
+    capability = property(lambda self: self._get("capability"))
+    best_flop = property(lambda self: self._get("best_flop"))
+    compute = property(lambda self: self._get("train_got") + self._get("inf_got"))
+
+    def __repr__(self) -> str:
+        return f"Lab({self.name!r}, {self.archetype}, {self.region})"
+
+
+# ------------------------------------------------------------------------------------------------
+# Decision rules (vectorised over all rows)
+# ------------------------------------------------------------------------------------------------
+
+
+def model_lab_mask(labs: LabTable) -> np.ndarray:
+    """Alive labs that train their own models."""
+    n = labs.n
+    return labs.alive[:n] & (labs.archetype[:n] != APP)
+
+
+def absorb_algorithms(model: AIMarketModel) -> None:
+    """Followers close a share of their gap to the algorithmic frontier; open weights help all.
+
+    Frontier and big-tech labs are the frontier. Others gain ``algo_absorb_rate`` of their gap
+    each quarter, and at least ``open_weight_absorb`` of the best open-weight release.
+    """
+    labs, w, s = model.labs, model.world, model.scenario.labs
+    n = labs.n
+    algo = labs.algo[:n]
+    arch = labs.archetype[:n]
+    leader = (arch == FRONTIER) | (arch == BIGTECH)
+    gap = np.maximum(w.algo_frontier - algo, 0.0)
+    new = algo + s.algo_absorb_rate * gap
+    open_level = w.open_algo - (1.0 - s.open_weight_absorb) * np.maximum(w.open_algo - algo, 0.0)
+    new = np.maximum(new, np.where(w.open_algo > -np.inf, open_level, new))
+    algo[:] = np.where(leader, w.algo_frontier, np.minimum(new, w.algo_frontier))
+
+
+def plan_runs(model: AIMarketModel) -> None:
+    """Labs between runs plan their next one; covered runs pay compliance or stay under the line."""
+    labs, w, s = model.labs, model.world, model.scenario.labs
+    n = labs.n
+    idx = np.flatnonzero(
+        model_lab_mask(labs) & (labs.run_target[:n] <= 0) & (labs.idle[:n] >= s.run_gap_quarters)
+    )
+    # Runs waiting for regulatory clearance count down.
+    waiting = np.flatnonzero(labs.alive[:n] & (labs.run_target[:n] > 0) & (labs.run_age[:n] < 0))
+    labs.run_age[waiting] += 1
+    if idx.size == 0:
+        return
+    arch = labs.archetype[idx]
+    ambition = model.ambition[arch]
+    target = np.maximum(
+        s.run_multiple * labs.last_flop[idx], s.frontier_fraction * ambition * w.frontier_flop
+    )
+    target = np.maximum(target, w.entry_run_flop)
+    flop_cost = labs.lease_price[idx] * (1.0 + s.experiment_overhead) / FLOP_PER_H100E_QUARTER
+    budget = s.training_cash_share * (labs.cash[idx] + labs.credit[idx] + labs.prepaid[idx])
+    size = np.minimum(target, budget / np.maximum(flop_cost, 1e-300))
+    idle = labs.idle[idx]
+    start = (size >= 0.5 * target) | (
+        (idle >= 4) & (size > 1.5 * labs.last_flop[idx]) & (size > w.entry_run_flop)
+    )
+    idx, size = idx[start], size[start]
+    if idx.size == 0:
+        return
+    run_cost = size * labs.lease_price[idx] / FLOP_PER_H100E_QUARTER
+    size, comply_cost, delay = model.policy.compliance(
+        size, run_cost, labs.region[idx], s.compliance_bunching_share
+    )
+    pay = np.minimum(comply_cost, labs.cash[idx])
+    labs.cash[idx] -= pay
+    model.ledger.money_out("governments", float(pay.sum()))
+    labs.run_target[idx] = size
+    labs.run_done[idx] = 0.0
+    labs.run_cost[idx] = 0.0
+    labs.run_age[idx] = -delay
+
+
+def compute_requests(model: AIMarketModel, inference_per_busd: float) -> None:
+    """Useful H100e each lab asks for this quarter: its run's share, plus inference for sales.
+
+    Requests are capped by what the lab can pay at its expected price, keeping inference
+    (which earns revenue) ahead of training.
+    """
+    labs, s = model.labs, model.scenario.labs
+    n = labs.n
+    model_lab = model_lab_mask(labs)
+    active = model_lab & (labs.run_target[:n] > 0) & (labs.run_age[:n] >= 0)
+    remaining = np.maximum(labs.run_target[:n] - labs.run_done[:n], 0.0)
+    quarters_left = np.maximum(s.run_quarters - labs.run_age[:n], 1)
+    train = np.where(
+        active,
+        remaining * (1.0 + s.experiment_overhead) / FLOP_PER_H100E_QUARTER / quarters_left,
+        0.0,
+    )
+    hist = labs.revenue_hist[:n]
+    growth = np.clip(labs.revenue[:n] / np.maximum(hist.min(axis=1), 1e-9), 1.0, 1.5)
+    inference = np.where(
+        model_lab,
+        labs.revenue[:n] * np.where(labs.revenue[:n] > 0, growth, 1.0) * inference_per_busd,
+        0.0,
+    )
+    price = np.maximum(labs.lease_price[:n], 1e-12)
+    spendable = np.maximum(
+        labs.cash[:n] + labs.credit[:n] + labs.prepaid[:n] - labs.team_cost[:n], 0.0
+    )
+    inference = np.minimum(inference, spendable / price)
+    train = np.minimum(train, np.maximum(spendable - inference * price, 0.0) / price)
+    labs.train_req[:n] = train
+    labs.inf_req[:n] = inference
+
+
+def progress_runs(model: AIMarketModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Add this quarter's training FLOP to each run; complete runs that are done or overdue.
+
+    Returns the rows, FLOP and final-run compute cost (USD B) of runs completed this quarter.
+    """
+    labs, w, s = model.labs, model.world, model.scenario.labs
+    n = labs.n
+    active = labs.alive[:n] & (labs.run_target[:n] > 0) & (labs.run_age[:n] >= 0)
+    final_share = 1.0 / (1.0 + s.experiment_overhead)
+    got_flop = labs.train_got[:n] * final_share * FLOP_PER_H100E_QUARTER
+    labs.run_done[:n] += np.where(active, got_flop, 0.0)
+    price_paid = np.divide(
+        labs.compute_spend[:n] * labs.train_got[:n],
+        labs.train_got[:n] + labs.inf_got[:n],
+        out=np.zeros(n),
+        where=(labs.train_got[:n] + labs.inf_got[:n]) > 0,
+    )
+    labs.run_cost[:n] += np.where(active, price_paid * final_share, 0.0)
+    labs.run_age[:n] += active.astype(np.int16)
+    done = active & (
+        (labs.run_done[:n] >= 0.999 * labs.run_target[:n])
+        | ((labs.run_age[:n] >= 2 * s.run_quarters) & (labs.run_done[:n] > 0))
+        | (labs.run_age[:n] >= 4 * s.run_quarters)
+    )
+    labs.idle[:n] = np.where(labs.run_target[:n] > 0, 0, labs.idle[:n] + 1)
+    rows = np.flatnonzero(done & (labs.run_done[:n] > 0))
+    flop = labs.run_done[rows].copy()
+    cost = labs.run_cost[rows].copy()
+    cap = np.log10(flop) + labs.algo[rows]
+    better = flop > labs.best_flop[rows]
+    labs.best_cost[rows] = np.where(better, labs.run_cost[rows], labs.best_cost[rows])
+    labs.best_flop[rows] = np.maximum(labs.best_flop[rows], flop)
+    labs.capability[rows] = np.maximum(labs.capability[rows], cap)
+    labs.last_flop[rows] = flop
+    opened = rows[labs.open_weight[rows]]
+    if opened.size:
+        w.open_algo = max(w.open_algo, float(labs.algo[opened].max()))
+    top = int(np.argmax(flop)) if rows.size else -1
+    if top >= 0 and flop[top] > w.frontier_flop:
+        w.frontier_flop = float(flop[top])
+        w.frontier_cost = float(labs.run_cost[rows[top]])
+    ended = np.flatnonzero(done)
+    labs.run_target[ended] = 0.0
+    labs.run_done[ended] = 0.0
+    labs.run_age[ended] = 0
+    return rows, flop, cost
+
+
+def pre_money(model: AIMarketModel) -> np.ndarray:
+    """What investors will pay for each lab before new money, USD B.
+
+    The larger of a revenue value (annual revenue x multiple x extrapolated growth) and, for
+    model labs, a capability value (a multiple of the frontier run's cost, falling tenfold per
+    order of magnitude behind, scaled by team pedigree), with a premium for the capability
+    leaders. Earlier prices anchor it from below; each failed round cuts it.
+    """
+    labs, w, s = model.labs, model.world, model.scenario.labs
+    n = labs.n
+    rev = labs.revenue[:n]
+    prev = labs.revenue_hist[:n, model.ring_slot_year_ago()]
+    growth = np.clip(np.divide(rev, prev, out=np.ones(n), where=prev > 1e-6), 1.0, s.growth_cap)
+    value_rev = 4.0 * rev * s.revenue_multiple * growth**s.growth_horizon_years
+    model_lab = model_lab_mask(labs)
+    best = np.maximum(np.maximum(labs.best_flop[:n], labs.run_done[:n]), 1.0)
+    gap = np.clip(np.log10(max(w.frontier_flop, 1.0)) - np.log10(best), 0.0, 4.0)
+    value_cap = np.where(
+        model_lab,
+        s.capability_value_multiple * w.frontier_cost * 10.0 ** (-gap) * labs.pedigree[:n] / 3.0,
+        0.0,
+    )
+    value = np.maximum(value_rev, value_cap)
+    idx = np.flatnonzero(model_lab & np.isfinite(labs.capability[:n]))
+    if idx.size:
+        rank = np.empty(idx.size)
+        rank[np.argsort(-labs.capability[idx], kind="stable")] = np.arange(idx.size)
+        value[idx] *= 1.0 + s.hype_premium * np.exp(-rank / 1.5)
+    value = np.maximum(value, 0.6 * labs.valuation[:n])
+    return value * (1.0 - s.failed_round_haircut) ** labs.failed[:n]
+
+
+def funding_asks(model: AIMarketModel, pre: np.ndarray) -> np.ndarray:
+    """Rows of labs asking for money this quarter; sets ``ask`` and ``ask_pre`` on them.
+
+    Model labs ask when the next run plus ``runway_quarters`` of staff exceeds their cash;
+    application startups when their runway is short. Big-tech labs (parent-funded) and labs
+    with an outside patron do not ask. A round sells at most ``max_dilution`` of the company.
+    """
+    labs, w, s = model.labs, model.world, model.scenario.labs
+    n = labs.n
+    alive = labs.alive[:n]
+    arch = labs.archetype[:n]
+    q = model.quarter_index
+    cash = labs.cash[:n] + labs.credit[:n] + labs.prepaid[:n]
+    burn = np.maximum(labs.team_cost[:n] + labs.compute_spend[:n] - labs.revenue[:n], 1e-6)
+    runway = cash / burn
+    ambition = model.ambition[arch]
+    next_run = np.maximum(
+        s.run_multiple * labs.last_flop[:n], s.frontier_fraction * ambition * w.frontier_flop
+    )
+    next_cost = (
+        next_run * labs.lease_price[:n] * (1.0 + s.experiment_overhead) / FLOP_PER_H100E_QUARTER
+    )
+    model_lab = arch != APP
+    need_model = next_cost / s.training_cash_share + s.runway_quarters * labs.team_cost[:n] - cash
+    need_app = (s.runway_quarters + 4.0) * burn
+    need = np.where(model_lab, need_model, need_app)
+    wants = np.where(model_lab, need_model > 0.25 * (next_cost + 1e-9), runway < s.runway_quarters)
+    cap = s.max_dilution / (1.0 - s.max_dilution) * pre
+    ask = np.minimum(need, cap)
+    new = labs.last_round[:n] < 0
+    ask = np.where(new & (labs.first_ask[:n] > 0), labs.first_ask[:n], ask)
+    eligible = (
+        alive
+        & (arch != BIGTECH)
+        & (labs.patron[:n] <= 0)
+        & wants
+        & (ask > 1e-4)
+        & (q - labs.last_round[:n] >= 2)
+    )
+    eligible |= alive & new & (labs.first_ask[:n] > 0) & (labs.raised_total[:n] <= 0)
+    rows = np.flatnonzero(eligible)
+    labs.ask[:n] = 0.0
+    labs.ask[rows] = ask[rows]
+    labs.ask_pre[rows] = pre[rows]
+    return rows
+
+
+def deal_score(model: AIMarketModel, rows: np.ndarray) -> np.ndarray:
+    """How attractive an ask looks to investors (log scale): team, momentum, scale, capability."""
+    labs, w = model.labs, model.world
+    rev = labs.revenue[rows]
+    prev = labs.revenue_hist[rows, model.ring_slot_year_ago()]
+    growth = np.clip(np.divide(rev, prev, out=np.ones(rows.size), where=prev > 1e-6), 0.5, 10.0)
+    best = np.maximum(labs.best_flop[rows], 1.0)
+    gap = np.clip(np.log10(max(w.frontier_flop, 1.0)) - np.log10(best), 0.0, 4.0)
+    model_lab = labs.archetype[rows] != APP
+    return (
+        np.log(labs.pedigree[rows])
+        + np.log(growth)
+        + 0.25 * np.log10(1.0 + labs.ask_pre[rows] / 0.01)
+        + np.where(model_lab, 1.0 - 0.5 * gap, labs.niche[rows] * 0.5)
+    )

@@ -1,0 +1,102 @@
+"""Venture funds: dry powder, deployment pace, check limits, mandates, fund cycles
+(DESIGN.md §3).
+
+Each row is a venture firm raising successive funds. A fund deploys its dry powder over its
+investment period, examines a few deals a quarter (``abm/markets/capital.py``) within its
+mandate (home region, its bloc, or global), and takes at most a set share of a round — larger
+rounds need a syndicate. When a cycle ends the firm raises its next fund from limited partners,
+sized by its marked returns: capital follows returns.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import mesa
+import numpy as np
+
+from abm.regions import REGIONS
+from abm.table import Table
+
+if TYPE_CHECKING:
+    from abm.model import AIMarketModel
+
+MANDATES: tuple[str, ...] = ("home", "bloc", "global")
+HOME, BLOC, GLOBAL = range(len(MANDATES))
+
+
+class FundTable(Table):
+    """Venture firms. USD B."""
+
+    FIELDS: ClassVar[dict[str, tuple[Any, int, Any]]] = {
+        "region": (np.int8, 0, 0),
+        "mandate": (np.int8, 0, HOME),
+        "dry_powder": (np.float64, 0, 0.0),
+        "fund_size": (np.float64, 0, 0.0),  # size of the current fund
+        "vintage": (np.int32, 0, 0),  # absolute quarter the current fund closed
+        "paid_in": (np.float64, 0, 0.0),  # invested from the current fund
+        "distributed": (np.float64, 0, 0.0),  # returned to LPs from the current fund's deals
+        "budget": (np.float64, 0, 0.0),  # to deploy this quarter
+        "tvpi": (np.float64, 0, 1.0),  # marked multiple at the last fund close
+    }
+
+
+class VentureFund(mesa.Agent):
+    """A venture firm. Attributes read ``model.funds``."""
+
+    @property
+    def row(self) -> int:
+        """Row of this firm in ``model.funds``."""
+        return self.model.row_of(self.unique_id)
+
+    name = property(lambda self: self.model.funds.names[self.row])
+    region = property(lambda self: REGIONS[int(self.model.funds.region[self.row])])
+    mandate = property(lambda self: MANDATES[int(self.model.funds.mandate[self.row])])
+    dry_powder = property(lambda self: float(self.model.funds.dry_powder[self.row]))
+    fund_size = property(lambda self: float(self.model.funds.fund_size[self.row]))
+
+    def __repr__(self) -> str:
+        return f"VentureFund({self.name!r}, {self.region}, {self.mandate})"
+
+
+def set_budgets(model: AIMarketModel) -> None:
+    """Deploy dry powder evenly over what is left of the investment period."""
+    f, s = model.funds, model.scenario.investors
+    n = f.n
+    age = model.quarter_index - f.vintage[:n]
+    left = np.maximum(s.vc_investment_quarters - age, 2)
+    f.budget[:n] = np.where(f.alive[:n], f.dry_powder[:n] / left, 0.0)
+
+
+def raise_next_funds(model: AIMarketModel, nav_current: np.ndarray) -> np.ndarray:
+    """Firms whose cycle is over raise a new fund from LPs, sized by marked returns.
+
+    New size = last size x clip(TVPI^elasticity, 0.3, 4) x LP trend growth over the cycle,
+    where TVPI = (distributions + marked value of the current fund's stakes) / paid in.
+    Returns the rows that raised.
+    """
+    f, s = model.funds, model.scenario.investors
+    n = f.n
+    rows = np.flatnonzero(
+        f.alive[:n] & (model.quarter_index - f.vintage[:n] >= s.vc_fund_cycle_quarters)
+    )
+    if rows.size == 0:
+        return rows
+    paid = f.paid_in[rows]
+    tvpi = np.divide(
+        f.distributed[rows] + nav_current[rows], paid, out=np.ones(rows.size), where=paid > 1e-9
+    )
+    years = s.vc_fund_cycle_quarters / 4.0
+    size = (
+        f.fund_size[rows]
+        * np.clip(tvpi**s.returns_elasticity, 0.3, 4.0)
+        * (1.0 + s.lp_growth_per_year) ** years
+    )
+    f.dry_powder[rows] += size
+    model.ledger.money_in("limited_partners", float(size.sum()))
+    f.fund_size[rows] = size
+    f.tvpi[rows] = tvpi
+    f.vintage[rows] = model.quarter_index
+    f.paid_in[rows] = 0.0
+    f.distributed[rows] = 0.0
+    return rows
