@@ -59,6 +59,8 @@ METRIC_DOCS: dict[str, str] = {
     "hhi_revenue": "HHI (0-10,000) of model labs' revenue (own sales plus API fees), this quarter.",
     "hhi_compute": "HHI of compute used by labs (useful H100e leased for training and inference).",
     "top1_compute_share": "Largest lab's share of compute used by labs.",
+    "hhi_compute_top5": "HHI among the five largest compute users, shares renormalised among them (Epoch's top-5 measure).",
+    "top1_compute_share_top5": "Largest lab's share of the five largest users' compute.",
     "top3_revenue_share": "Share of model-lab revenue earned by the three largest.",
     "n_frontier_labs": "Alive labs whose best run is within 10x of the largest run so far.",
     "n_labs_alive": "Labs alive (model labs and application startups).",
@@ -106,6 +108,8 @@ def metric_names(vendor_names: list[str]) -> list[str]:
         "hhi_revenue",
         "hhi_compute",
         "top1_compute_share",
+        "hhi_compute_top5",
+        "top1_compute_share_top5",
         "top3_revenue_share",
         "n_frontier_labs",
         "n_labs_alive",
@@ -195,6 +199,11 @@ class MetricRecorder:
         used = np.where(alive, labs.train_got[:n] + labs.inf_got[:n], 0.0)
         put("hhi_compute", hhi(used))
         put("top1_compute_share", used.max(initial=0.0) / used.sum() if used.sum() > 0 else 0.0)
+        top5 = np.sort(used)[-5:]
+        put("hhi_compute_top5", hhi(top5))
+        put(
+            "top1_compute_share_top5", top5.max(initial=0.0) / top5.sum() if top5.sum() > 0 else 0.0
+        )
         put(
             "n_frontier_labs",
             float((is_model & (labs.best_flop[:n] >= 0.1 * w.frontier_flop)).sum()),

@@ -160,6 +160,7 @@ class AIMarketModel(mesa.Model):
         for entry in self.policy.update(q):
             self.event_log.add(q, "rule_change", np.array([-1]), detail=f"{entry.id}: {entry.note}")
         population.activate_founded(self)
+        self.world.algo_frontier += np.log10(2.0) * 3.0 / self.scenario.labs.algo_halving_months
         chips.run(self)
         compute.run(self)
         product.run(self)
@@ -262,6 +263,16 @@ class AIMarketModel(mesa.Model):
         return {"type": population.AGENT_TYPE[kind], "region": region, "name": self.name_of(uid)}
 
     # ---- helpers used by the phases ------------------------------------------------------------
+
+    def demand_growth_by_region(self) -> np.ndarray:
+        """AI spending in each regional market relative to the start (>= 1)."""
+        now = self.world.demand_model + self.world.demand_app
+        return np.maximum(
+            np.divide(
+                now, self.demand0_by_region, out=np.ones_like(now), where=self.demand0_by_region > 0
+            ),
+            1.0,
+        )
 
     def ring_slot(self) -> int:
         """Column of 5-quarter ring buffers written this quarter."""

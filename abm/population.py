@@ -74,6 +74,7 @@ def build(model: AIMarketModel, vendors: list[dict[str, Any]]) -> None:
     share = np.array([d.region_share[r] for r in REGIONS])
     w.demand_model = model.demand0 * share * (1.0 - d.app_share)
     w.demand_app = model.demand0 * share * d.app_share
+    model.demand0_by_region = model.demand0 * share
     best = labs.best_flop[:n]
     lead = int(np.argmax(best))
     w.frontier_flop = float(best[lead])

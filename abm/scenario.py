@@ -105,17 +105,17 @@ class Demand(Section):
     """Spending on AI services: grows with the capability the market can buy, then saturates."""
 
     base_busd_per_year: float = P(
-        0.6, 0.0, 1e5, "Global spend on AI model services and AI applications in 2020, USD B/yr."
+        0.06, 0.0, 1e5, "Global spend on AI model services and AI applications in 2020, USD B/yr."
     )
     capability_elasticity: float = P(
-        0.42,
+        0.5,
         0.0,
         2.0,
         "Growth of demand per order of magnitude of frontier effective compute available in a market "
         "(log10 demand per log10 effective FLOP).",
     )
     ceiling_busd_per_year: float = P(
-        4000.0, 1.0, 1e6, "Saturation level of global AI spend, USD B/yr (logistic ceiling)."
+        1500.0, 1.0, 1e6, "Saturation level of global AI spend, USD B/yr (logistic ceiling)."
     )
     app_share: float = P(
         0.35, 0.0, 1.0, "Share of AI spend that goes to application-layer startups."
@@ -170,22 +170,27 @@ class LabBehaviour(Section):
     ] = Field(
         default_factory=lambda: {
             "frontier": 1.0,
-            "bigtech": 1.0,
-            "open_weight": 0.4,
-            "champion": 0.4,
-            "challenger": 0.05,
+            "bigtech": 0.7,
+            "open_weight": 0.1,
+            "champion": 0.1,
+            "challenger": 0.01,
         },
-        description="Multiplier on frontier_fraction: how close to the largest run each archetype aims.",
+        description="Ceiling of each archetype's runs, as a share of the largest run one site allows.",
         json_schema_extra={"invented": True},
     )
     run_multiple: float = P(
         4.0, 1.0, 100.0, "A lab plans its next run at this multiple of its last."
     )
     frontier_fraction: float = P(
-        0.3, 0.0, 1.0, "Ambitious labs plan at least this fraction of the largest run so far."
+        0.1,
+        0.0,
+        1.0,
+        "A lab far behind may jump straight to this fraction of its ceiling (catch-up).",
     )
-    run_quarters: int = P(2, 1, 8, "Quarters a training run is planned to take.")
-    run_gap_quarters: int = P(1, 0, 8, "Quarters between the end of a run and the next start.")
+    run_quarters: int = P(
+        1, 1, 8, "Quarters a final training run is planned to take (frontier runs: 90-120 days)."
+    )
+    run_gap_quarters: int = P(2, 0, 8, "Quarters between the end of a run and the next start.")
     experiment_overhead: float = P(
         1.0, 0.0, 10.0, "Research compute per unit of final-run compute (experiments, ablations)."
     )
@@ -209,19 +214,25 @@ class LabBehaviour(Section):
         0.5, 0.0, 5.0, "Elasticity of an application startup's appeal to its cumulative spend."
     )
     runway_quarters: float = P(6.0, 1.0, 40.0, "A lab raises when its runway falls below this.")
+    war_chest_share: float = P(
+        0.15,
+        0.0,
+        0.9,
+        "A model lab raises at least this share of its valuation once a year (compute race war chest).",
+    )
     max_dilution: float = P(0.25, 0.01, 0.9, "Largest share of the company sold in one round.")
     revenue_multiple: float = P(
-        7.0, 0.1, 200.0, "Valuation per USD of annual revenue at zero growth."
+        5.0, 0.1, 200.0, "Valuation per USD of annual revenue at zero growth."
     )
     growth_horizon_years: float = P(
-        1.6, 0.0, 10.0, "Years of current revenue growth investors extrapolate into a valuation."
+        1.0, 0.0, 10.0, "Years of current revenue growth investors extrapolate into a valuation."
     )
     growth_cap: float = P(4.0, 1.0, 50.0, "Highest yearly revenue growth investors extrapolate.")
     capability_value_multiple: float = P(
         25.0, 0.0, 1000.0, "Valuation of a frontier-class lab per USD of the frontier run's cost."
     )
     hype_premium: float = P(
-        0.8, 0.0, 10.0, "Extra valuation of the capability leader (decays by rank)."
+        0.5, 0.0, 10.0, "Extra valuation of the capability leader (decays by rank)."
     )
     failed_round_haircut: float = P(0.3, 0.0, 0.95, "Price cut at each retry after a failed round.")
     max_failed_rounds: int = P(2, 0, 20, "Failed rounds in a row a cash-starved lab survives.")
@@ -292,11 +303,11 @@ class InvestorBehaviour(Section):
         0.02, 0.0, 1.0, "Share of a chip vendor's revenue put into labs."
     )
     parent_ai_share: float = P(
-        0.04, 0.0, 1.0, "Share of a parent company's cash flow it gives its AI lab in 2020."
+        0.02, 0.0, 1.0, "Share of a parent company's cash flow it gives its AI lab in 2020."
     )
-    parent_ai_share_max: float = P(0.45, 0.0, 1.0, "Ceiling of that share.")
+    parent_ai_share_max: float = P(0.15, 0.0, 1.0, "Ceiling of that share.")
     parent_ai_elasticity: float = P(
-        0.35, 0.0, 5.0, "Elasticity of the parent's share to the size of the AI market."
+        0.3, 0.0, 5.0, "Elasticity of the parent's share to the size of the AI market."
     )
 
 
@@ -304,10 +315,10 @@ class CloudBehaviour(Section):
     """Hyperscalers: capex, power, leasing."""
 
     expansion_horizon_quarters: int = P(
-        6, 1, 40, "Quarters ahead a cloud plans capacity (chip and power lead time)."
+        4, 1, 40, "Quarters ahead a cloud plans capacity (chip and power lead time)."
     )
     demand_growth_cap: float = P(
-        3.0, 1.0, 20.0, "Highest yearly demand growth a cloud extrapolates."
+        2.5, 1.0, 20.0, "Highest yearly demand growth a cloud extrapolates."
     )
     capacity_headroom: float = P(
         0.25, 0.0, 5.0, "Spare capacity a cloud wants above expected demand."
@@ -316,10 +327,17 @@ class CloudBehaviour(Section):
         0.03,
         0.0,
         1.0,
-        "Share of non-AI operating cash flow a cloud spends on accelerators regardless of lab demand.",
+        "Share of its parent's cash flow a cloud spent on accelerators for its own AI workloads in 2020.",
     )
+    internal_ai_elasticity: float = P(
+        0.35,
+        0.0,
+        5.0,
+        "Elasticity of that share to the growth of AI spending in the cloud's region.",
+    )
+    internal_ai_share_max: float = P(0.35, 0.0, 1.0, "Ceiling of that share.")
     chip_choice_sharpness: float = P(
-        5.0, 0.0, 100.0, "Logit sharpness of chip choice on useful compute per dollar."
+        3.0, 0.0, 100.0, "Logit sharpness of chip choice on useful compute per dollar."
     )
     chip_life_quarters: int = P(20, 4, 80, "Service life of an accelerator, quarters.")
     power_overhead: float = P(
@@ -340,9 +358,39 @@ class CloudBehaviour(Section):
     energy_usd_per_mwh: float = P(
         75.0, 0.0, 1000.0, "Energy price, USD per MWh.", source="EIA 2024"
     )
-    lease_margin: float = P(0.35, 0.0, 10.0, "Lease price markup over cost at normal utilisation.")
+    largest_site_mw: float = P(
+        5.0,
+        0.1,
+        1e5,
+        "Power of the largest AI data-centre site in 2020, MW (about 10,000 V100s).",
+        source="Epoch AI, 'Trends in AI supercomputers' (2025); Microsoft/OpenAI 2020 supercomputer",
+    )
+    site_growth_per_year: float = P(
+        1.9,
+        1.0,
+        10.0,
+        "Yearly growth of the largest site's power (a final training run fits on one site).",
+        source="Epoch AI, 'Trends in AI supercomputers' (2025): power doubling about every 13 months",
+    )
+    payback_quarters: float = P(
+        12.0,
+        1.0,
+        80.0,
+        "Quarters over which a cloud prices in the cost of new hardware (not its physical life).",
+    )
+    server_overhead: float = P(
+        1.4,
+        1.0,
+        5.0,
+        "Server, network and storage cost per dollar of accelerator.",
+        source="SemiAnalysis: accelerators ~70 % of an AI server's cost",
+    )
+    ai_capex_share_max: float = P(
+        0.6, 0.0, 1.0, "Largest share of its parent's cash flow a cloud may draw for AI capex."
+    )
+    lease_margin: float = P(0.25, 0.0, 10.0, "Lease price markup over cost at normal utilisation.")
     lease_scarcity_elasticity: float = P(
-        1.2, 0.0, 10.0, "Elasticity of lease prices to demand over capacity."
+        0.7, 0.0, 10.0, "Elasticity of lease prices to demand over capacity."
     )
     debt_capacity_years: float = P(1.5, 0.0, 20.0, "Debt a cloud may carry, in years of revenue.")
     interest_rate: float = P(0.06, 0.0, 1.0, "Yearly interest on cloud debt.")
@@ -352,7 +400,7 @@ class ChipBehaviour(Section):
     """Chip vendors: pricing, capacity, domestic catch-up."""
 
     scarcity_elasticity: float = P(
-        0.25, 0.0, 5.0, "Change of a vendor's markup per log of order backlog over capacity."
+        0.12, 0.0, 5.0, "Change of a vendor's markup per log of order backlog over capacity."
     )
     markup_floor: float = P(1.2, 1.0, 100.0, "Lowest price over unit cost a vendor accepts.")
     markup_ceiling: float = P(12.0, 1.0, 100.0, "Highest price over unit cost.")
@@ -363,10 +411,10 @@ class ChipBehaviour(Section):
         9000.0, 0.0, 1e7, "Capital cost of one unit per quarter of packaging capacity, USD."
     )
     foundry_growth_ceiling: float = P(
-        0.22, 0.0, 5.0, "Fastest quarterly capacity growth at leading-edge foundries (CoWoS)."
+        0.15, 0.0, 5.0, "Fastest quarterly capacity growth at leading-edge foundries (CoWoS)."
     )
     domestic_growth_ceiling: float = P(
-        0.15,
+        0.22,
         0.0,
         5.0,
         "Fastest quarterly capacity growth at Chinese foundries without equipment controls.",
@@ -382,7 +430,7 @@ class ChipBehaviour(Section):
         "Performance gain of a domestic vendor per doubling of cumulative shipments.",
     )
     domestic_rd_gain: float = P(
-        0.05, 0.0, 5.0, "Quarterly performance gain per log10 of R&D spend (USD B) above 0.1."
+        0.04, 0.0, 5.0, "Quarterly performance gain per log10 of R&D spend (USD B) above 0.1."
     )
     domestic_ceiling_share: float = P(
         0.9,
@@ -516,9 +564,9 @@ class EquipmentControl(Section):
 
     level: float = P(0.0, 0.0, 1.0, "Strength of controls on chip-making tools (0 none, 1 full).")
     ceiling_cut: float = P(
-        0.65, 0.0, 1.0, "Share of the domestic performance ceiling removed at level 1."
+        0.75, 0.0, 1.0, "Share of the domestic performance ceiling removed at level 1."
     )
-    capacity_cut: float = P(0.75, 0.0, 1.0, "Share of domestic capacity growth removed at level 1.")
+    capacity_cut: float = P(0.65, 0.0, 1.0, "Share of domestic capacity growth removed at level 1.")
 
 
 class Screening(Section):

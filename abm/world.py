@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from abm.regions import N_REGIONS
+from abm.units import FLOP_PER_H100E_QUARTER
 
 
 @dataclass
@@ -22,7 +23,12 @@ class World:
     capability0: float = 0.0  # global frontier capability at the start (log10 effective FLOP)
     demand_model: np.ndarray = field(default_factory=lambda: np.zeros(N_REGIONS))  # USD B/quarter
     demand_app: np.ndarray = field(default_factory=lambda: np.zeros(N_REGIONS))  # USD B/quarter
+    site_h100e: float = 1e3  # useful H100e the largest data-centre site can host now
     frontier_history: list[float] = field(
         default_factory=list
     )  # global frontier capability by quarter
     valuation_history: list[float] = field(default_factory=list)  # total lab valuation by quarter
+
+    def max_run_flop(self, run_quarters: int) -> float:
+        """Largest final run that fits on the largest site in ``run_quarters``, FLOP."""
+        return self.site_h100e * run_quarters * FLOP_PER_H100E_QUARTER

@@ -92,7 +92,8 @@ def reprice(model: AIMarketModel) -> None:
     v, s = model.vendors, model.scenario.chips
     n = v.n
     ratio = np.clip(v.demand_ratio[:n], 0.5, 2.0)
-    v.scarcity[:n] = np.clip(v.scarcity[:n] * ratio**s.scarcity_elasticity, 0.3, 3.0)
+    # Vendors ration a shortage mostly by allocation, not price: the factor stays near 1.
+    v.scarcity[:n] = np.clip(v.scarcity[:n] * ratio**s.scarcity_elasticity, 0.6, 1.25)
 
 
 def invest_in_capacity(model: AIMarketModel) -> None:
@@ -102,7 +103,7 @@ def invest_in_capacity(model: AIMarketModel) -> None:
     started = v.started[:n] <= model.quarter_index
     invest = s.capacity_invest_share * v.revenue[:n] + v.subsidy[:n] * 0.5
     invest = np.minimum(invest, np.maximum(v.cash[:n], 0.0))
-    invest = np.where(started & (v.demand_ratio[:n] > 0.7), invest, 0.0)
+    invest = np.where(started & (v.demand_ratio[:n] > 1.0), invest, 0.0)  # expand into a shortage
     units = invest * 1e9 / s.capacity_cost_usd_per_unit
     ceiling = np.where(
         v.region[:n] == REGIONS.index("CN"),

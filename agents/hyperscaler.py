@@ -134,11 +134,20 @@ def plan_capex(model: AIMarketModel) -> None:
     )
     expected = now * growth ** (horizon / 4.0)
     target = np.maximum(expected, c.contracted[:n] + c.internal[:n]) * (1.0 + s.capacity_headroom)
+    # Build for labs only while leasing pays: a cloud whose price no longer covers the cost of
+    # new capacity waits (captives build for their lab regardless).
+    pays = (c.price[:n] >= c.cost[:n]) | c.captive[:n]
+    target = np.where(pays, target, np.minimum(target, capacity))
     surviving = capacity * (1.0 - 1.0 / life) ** horizon
     best_price = c.best_price[:n]
     backlog_useful = c.backlog[:n] / np.maximum(best_price, 1e-12)
     gap = np.maximum(target - surviving - backlog_useful, 0.0)
-    internal_budget = model.scenario.clouds.baseline_ai_capex_share * c.opcf[:n]
+    # Own AI workloads (search, ads, assistants) grow with AI spending in the cloud's region.
+    growth = model.demand_growth_by_region()[c.region[:n]]
+    own_share = np.minimum(
+        s.baseline_ai_capex_share * growth**s.internal_ai_elasticity, s.internal_ai_share_max
+    )
+    internal_budget = own_share * c.opcf[:n]
     chips = np.where(alive, gap * best_price + internal_budget + c.backlog[:n], 0.0)
     # Power for the target fleet at the kW per useful H100e of today's best buy, with a lead time.
     mw_needed = (c.kw[:n] / 1000.0) + np.maximum(target - surviving, 0.0) * c.new_kw[:n] / 1000.0
@@ -165,7 +174,7 @@ def _finance(model: AIMarketModel, need: np.ndarray) -> None:
     c, s, labs = model.clouds, model.scenario.clouds, model.labs
     n = c.n
     short = np.maximum(need - c.cash[:n], 0.0)
-    parent = np.minimum(short, 0.8 * c.opcf[:n])
+    parent = np.minimum(short, s.ai_capex_share_max * c.opcf[:n])
     c.cash[:n] += parent
     model.ledger.money_in("parents", float(parent.sum()))
     short -= parent
@@ -188,18 +197,23 @@ def _finance(model: AIMarketModel, need: np.ndarray) -> None:
 
 
 def set_prices(model: AIMarketModel) -> None:
-    """Cost per useful H100e-quarter and the lease price; captives lease at cost."""
+    """Cost and lease price per useful H100e-quarter; captives lease at cost.
+
+    Cost is what new capacity costs now (replacement cost, so prices fall as better chips
+    arrive): the best chip a cloud may buy, with its server, paid back over
+    ``payback_quarters``, plus the energy and data-centre shell it needs, plus interest.
+    The price adds a margin that rises with last quarter's demand over capacity.
+    """
     c, s = model.clouds, model.scenario.clouds
     n = c.n
+    hardware = c.best_price[:n] * s.server_overhead / s.payback_quarters
+    energy = c.new_kw[:n] * HOURS_PER_QUARTER * s.energy_usd_per_mwh / 1e3 / 1e9
+    building = c.new_kw[:n] / 1000.0 * s.dc_capex_busd_per_mw / 40.0
     capacity = useful_capacity(model)
-    total_useful = np.maximum(capacity, 1e-9)
-    energy = c.kw[:n] * HOURS_PER_QUARTER * s.energy_usd_per_mwh / 1e3 / 1e9
-    building = c.power_mw[:n] * s.dc_capex_busd_per_mw / 40.0
-    interest = c.debt[:n] * s.interest_rate / 4.0
-    cost = (c.book[:n] / s.chip_life_quarters + energy + building + interest) / total_useful
-    # A cloud with no fleet yet prices off what a new chip would cost it.
-    fallback = c.best_price[:n] / s.chip_life_quarters * 1.3
-    cost = np.where(capacity > 1.0, cost, fallback)
+    interest = np.divide(
+        c.debt[:n] * s.interest_rate / 4.0, capacity, out=np.zeros(n), where=capacity > 1.0
+    )
+    cost = hardware + energy + building + interest
     ratio = np.divide(c.demand[:n], c.capacity[:n], out=np.ones(n), where=c.capacity[:n] > 0)
     price = lease_price(cost, ratio, s.lease_margin, s.lease_scarcity_elasticity)
     c.cost[:n] = cost

@@ -80,7 +80,8 @@ class LabTable(Table):
         "run_cost": (np.float64, 0, 0.0),  # USD B of final-run compute so far
         "run_age": (np.int16, 0, 0),  # quarters into the run; negative = waiting for clearance
         "idle": (np.int16, 0, 0),  # quarters since the last run ended
-        "train_req": (np.float64, 0, 0.0),
+        "final_req": (np.float64, 0, 0.0),  # H100e for the final run this quarter
+        "train_req": (np.float64, 0, 0.0),  # final run plus research
         "inf_req": (np.float64, 0, 0.0),
         "train_got": (np.float64, 0, 0.0),
         "inf_got": (np.float64, 0, 0.0),
@@ -155,7 +156,7 @@ def absorb_algorithms(model: AIMarketModel) -> None:
 
 def plan_runs(model: AIMarketModel) -> None:
     """Labs between runs plan their next one; covered runs pay compliance or stay under the line."""
-    labs, w, s = model.labs, model.world, model.scenario.labs
+    labs, s = model.labs, model.scenario.labs
     n = labs.n
     idx = np.flatnonzero(
         model_lab_mask(labs) & (labs.run_target[:n] <= 0) & (labs.idle[:n] >= s.run_gap_quarters)
@@ -165,18 +166,13 @@ def plan_runs(model: AIMarketModel) -> None:
     labs.run_age[waiting] += 1
     if idx.size == 0:
         return
-    arch = labs.archetype[idx]
-    ambition = model.ambition[arch]
-    target = np.maximum(
-        s.run_multiple * labs.last_flop[idx], s.frontier_fraction * ambition * w.frontier_flop
-    )
-    target = np.maximum(target, w.entry_run_flop)
-    flop_cost = labs.lease_price[idx] * (1.0 + s.experiment_overhead) / FLOP_PER_H100E_QUARTER
+    target = next_run_flop(model)[idx]
+    flop_cost = labs.lease_price[idx] / FLOP_PER_H100E_QUARTER
     budget = s.training_cash_share * (labs.cash[idx] + labs.credit[idx] + labs.prepaid[idx])
     size = np.minimum(target, budget / np.maximum(flop_cost, 1e-300))
     idle = labs.idle[idx]
     start = (size >= 0.5 * target) | (
-        (idle >= 4) & (size > 1.5 * labs.last_flop[idx]) & (size > w.entry_run_flop)
+        (idle >= 4) & (size > 1.5 * labs.last_flop[idx]) & (size > model.world.entry_run_flop)
     )
     idx, size = idx[start], size[start]
     if idx.size == 0:
@@ -194,11 +190,25 @@ def plan_runs(model: AIMarketModel) -> None:
     labs.run_age[idx] = -delay
 
 
-def compute_requests(model: AIMarketModel, inference_per_busd: float) -> None:
-    """Useful H100e each lab asks for this quarter: its run's share, plus inference for sales.
+def next_run_flop(model: AIMarketModel) -> np.ndarray:
+    """FLOP of the next run each lab would plan now.
 
-    Requests are capped by what the lab can pay at its expected price, keeping inference
-    (which earns revenue) ahead of training.
+    A lab scales its last run by at most ``run_multiple`` (or jumps to ``frontier_fraction`` of
+    its ceiling to catch up), and aims no higher than its archetype's ``ambition`` times the
+    largest run one site allows now.
+    """
+    labs, w, s = model.labs, model.world, model.scenario.labs
+    n = labs.n
+    ceiling = model.ambition[labs.archetype[:n]] * w.max_run_flop(s.run_quarters)
+    step = np.maximum(s.run_multiple * labs.last_flop[:n], s.frontier_fraction * ceiling)
+    return np.maximum(np.minimum(step, ceiling), w.entry_run_flop)
+
+
+def compute_requests(model: AIMarketModel, inference_per_busd: float) -> None:
+    """Useful H100e each lab asks for this quarter: the final run's share (on one site),
+    research compute for the run it is working towards (every quarter), and inference for
+    its sales. Requests are capped by what the lab can pay at its expected price, inference
+    (which earns revenue) first, then the final run, then research.
     """
     labs, s = model.labs, model.scenario.labs
     n = labs.n
@@ -206,10 +216,12 @@ def compute_requests(model: AIMarketModel, inference_per_busd: float) -> None:
     active = model_lab & (labs.run_target[:n] > 0) & (labs.run_age[:n] >= 0)
     remaining = np.maximum(labs.run_target[:n] - labs.run_done[:n], 0.0)
     quarters_left = np.maximum(s.run_quarters - labs.run_age[:n], 1)
-    train = np.where(
-        active,
-        remaining * (1.0 + s.experiment_overhead) / FLOP_PER_H100E_QUARTER / quarters_left,
-        0.0,
+    final = np.where(active, remaining / FLOP_PER_H100E_QUARTER / quarters_left, 0.0)
+    final = np.minimum(final, model.world.site_h100e)  # a final run fits on one site
+    working_towards = np.where(labs.run_target[:n] > 0, labs.run_target[:n], next_run_flop(model))
+    cycle = s.run_quarters + s.run_gap_quarters
+    research = np.where(
+        model_lab, s.experiment_overhead * working_towards / FLOP_PER_H100E_QUARTER / cycle, 0.0
     )
     hist = labs.revenue_hist[:n]
     growth = np.clip(labs.revenue[:n] / np.maximum(hist.min(axis=1), 1e-9), 1.0, 1.5)
@@ -219,12 +231,16 @@ def compute_requests(model: AIMarketModel, inference_per_busd: float) -> None:
         0.0,
     )
     price = np.maximum(labs.lease_price[:n], 1e-12)
-    spendable = np.maximum(
-        labs.cash[:n] + labs.credit[:n] + labs.prepaid[:n] - labs.team_cost[:n], 0.0
+    spendable = (
+        np.maximum(labs.cash[:n] + labs.credit[:n] + labs.prepaid[:n] - labs.team_cost[:n], 0.0)
+        / price
     )
-    inference = np.minimum(inference, spendable / price)
-    train = np.minimum(train, np.maximum(spendable - inference * price, 0.0) / price)
-    labs.train_req[:n] = train
+    inference = np.minimum(inference, spendable)
+    final = np.minimum(final, np.maximum(spendable - inference, 0.0))
+    # Research spends at most a run cycle's share of what is left (the next run needs cash too).
+    research = np.minimum(research, np.maximum(spendable - inference - final, 0.0) / cycle)
+    labs.final_req[:n] = final
+    labs.train_req[:n] = final + research
     labs.inf_req[:n] = inference
 
 
@@ -236,16 +252,17 @@ def progress_runs(model: AIMarketModel) -> tuple[np.ndarray, np.ndarray, np.ndar
     labs, w, s = model.labs, model.world, model.scenario.labs
     n = labs.n
     active = labs.alive[:n] & (labs.run_target[:n] > 0) & (labs.run_age[:n] >= 0)
-    final_share = 1.0 / (1.0 + s.experiment_overhead)
-    got_flop = labs.train_got[:n] * final_share * FLOP_PER_H100E_QUARTER
-    labs.run_done[:n] += np.where(active, got_flop, 0.0)
-    price_paid = np.divide(
-        labs.compute_spend[:n] * labs.train_got[:n],
+    final_got = np.minimum(labs.train_got[:n], labs.final_req[:n])
+    got_flop = final_got * FLOP_PER_H100E_QUARTER
+    remaining = np.maximum(labs.run_target[:n] - labs.run_done[:n], 0.0)
+    labs.run_done[:n] += np.where(active, np.minimum(got_flop, remaining), 0.0)
+    final_paid = np.divide(
+        labs.compute_spend[:n] * final_got,
         labs.train_got[:n] + labs.inf_got[:n],
         out=np.zeros(n),
         where=(labs.train_got[:n] + labs.inf_got[:n]) > 0,
     )
-    labs.run_cost[:n] += np.where(active, price_paid * final_share, 0.0)
+    labs.run_cost[:n] += np.where(active, final_paid, 0.0)
     labs.run_age[:n] += active.astype(np.int16)
     done = active & (
         (labs.run_done[:n] >= 0.999 * labs.run_target[:n])
@@ -315,7 +332,7 @@ def funding_asks(model: AIMarketModel, pre: np.ndarray) -> np.ndarray:
     application startups when their runway is short. Big-tech labs (parent-funded) and labs
     with an outside patron do not ask. A round sells at most ``max_dilution`` of the company.
     """
-    labs, w, s = model.labs, model.world, model.scenario.labs
+    labs, _w, s = model.labs, model.world, model.scenario.labs
     n = labs.n
     alive = labs.alive[:n]
     arch = labs.archetype[:n]
@@ -323,18 +340,22 @@ def funding_asks(model: AIMarketModel, pre: np.ndarray) -> np.ndarray:
     cash = labs.cash[:n] + labs.credit[:n] + labs.prepaid[:n]
     burn = np.maximum(labs.team_cost[:n] + labs.compute_spend[:n] - labs.revenue[:n], 1e-6)
     runway = cash / burn
-    ambition = model.ambition[arch]
-    next_run = np.maximum(
-        s.run_multiple * labs.last_flop[:n], s.frontier_fraction * ambition * w.frontier_flop
-    )
+    # The next run plus a cycle of research towards it.
     next_cost = (
-        next_run * labs.lease_price[:n] * (1.0 + s.experiment_overhead) / FLOP_PER_H100E_QUARTER
+        next_run_flop(model)
+        * labs.lease_price[:n]
+        * (1.0 + s.experiment_overhead)
+        / FLOP_PER_H100E_QUARTER
     )
     model_lab = arch != APP
     need_model = next_cost / s.training_cash_share + s.runway_quarters * labs.team_cost[:n] - cash
     need_app = (s.runway_quarters + 4.0) * burn
-    need = np.where(model_lab, need_model, need_app)
-    wants = np.where(model_lab, need_model > 0.25 * (next_cost + 1e-9), runway < s.runway_quarters)
+    war_chest = s.war_chest_share * pre
+    yearly = q - labs.last_round[:n] >= 4
+    need = np.where(model_lab, np.maximum(need_model, np.where(yearly, war_chest, 0.0)), need_app)
+    wants = np.where(
+        model_lab, (need_model > 0.25 * (next_cost + 1e-9)) | yearly, runway < s.runway_quarters
+    )
     cap = s.max_dilution / (1.0 - s.max_dilution) * pre
     ask = np.minimum(need, cap)
     new = labs.last_round[:n] < 0

@@ -62,7 +62,7 @@ def group_offers(
         weight: (A,) deal-flow weights.
         ask_amount: (A,) USD B asked.
     """
-    cand = np.flatnonzero(eligible)
+    cand = np.flatnonzero(eligible & (weight > 0))
     if cand.size == 0 or investors.size == 0:
         e = np.empty(0, np.int64)
         return Offers(e, e, np.empty(0))

@@ -78,8 +78,9 @@ def clear_spot(
     lengths = np.diff(bps)
     keep = lengths > 0
     mids = (bps[:-1] + bps[1:])[keep] / 2.0
-    buyer = od[np.searchsorted(cum_d, mids, side="right")]
-    supplier = os_[np.searchsorted(cum_s, mids, side="right")]
+    # Clip: a midpoint within rounding of the last breakpoint belongs to the last buyer/supplier.
+    buyer = od[np.minimum(np.searchsorted(cum_d, mids, side="right"), len(od) - 1)]
+    supplier = os_[np.minimum(np.searchsorted(cum_s, mids, side="right"), len(os_) - 1)]
     return filled, buyer, supplier, lengths[keep]
 
 
@@ -88,7 +89,7 @@ def lease_price(
 ) -> np.ndarray:
     """Lease price per useful H100e-quarter: cost-plus, rising with demand over capacity.
 
-    ``price = cost * (1 + margin) * ratio^elasticity``, held between 0.8x and 6x cost.
+    ``price = cost * (1 + margin) * ratio^elasticity``, held between 0.8x and 4x cost.
     """
     ratio = np.clip(demand_ratio, 0.05, 20.0)
-    return np.clip(cost * (1.0 + margin) * ratio**elasticity, 0.8 * cost, 6.0 * cost)
+    return np.clip(cost * (1.0 + margin) * ratio**elasticity, 0.8 * cost, 4.0 * cost)

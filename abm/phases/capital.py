@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from abm.markets.capital import Offers, clear_rounds, group_offers, merge
+from abm.markets.capital import Offers, RoundResult, clear_rounds, group_offers, merge
 from abm.network import EQUITY
 from abm.regions import BLOC_OF_REGION, GULF
 from agents import lab, sovereign_fund, venture_fund
@@ -30,6 +30,7 @@ _BLOC = np.array(BLOC_OF_REGION)
 VC, SOVEREIGN, CLOUD, VENDOR = range(4)
 STRATEGIC_DRAWS, SOVEREIGN_DRAWS, VENDOR_DRAWS = 2, 2, 3
 STRATEGIC_MAX_SHARE, SOVEREIGN_MAX_SHARE, VENDOR_MAX_SHARE = 0.8, 0.5, 0.3
+NEGOTIATION_PASSES = 3
 
 
 def run(model: AIMarketModel) -> None:
@@ -48,8 +49,8 @@ def run(model: AIMarketModel) -> None:
     ask = labs.ask[rows]
     score = lab.deal_score(model, rows)
     weight = np.exp(si.deal_sharpness * (score - score.max()))
-    offers = _offers(model, rows, ask, weight)
-    result = clear_rounds(offers, ask, si.round_fill_min)
+    budget, _, _ = _investor_budget(model)
+    result = _negotiate(model, rows, ask, weight, budget)
     _apply(model, rows, pre, result)
     failed = rows[~result.closed]
     labs.failed[failed] += 1
@@ -61,6 +62,45 @@ def run(model: AIMarketModel) -> None:
         value=labs.ask_pre[failed],
     )
     st.rounds_failed += int(failed.size)
+
+
+def _negotiate(
+    model: AIMarketModel, rows: np.ndarray, ask: np.ndarray, weight: np.ndarray, budget: np.ndarray
+) -> RoundResult:
+    """Rounds of deal flow: investors with money left look again at the asks still open.
+
+    Offers accumulate over ``NEGOTIATION_PASSES`` passes; after each, asks whose offers reach
+    the fill threshold close (taking at most the amount asked) and the rest stay open.
+    """
+    si = model.scenario.investors
+    offers: list[Offers] = []
+    is_open = np.ones(ask.size, dtype=bool)
+    result = clear_rounds(merge([]), ask, si.round_fill_min)
+    for _ in range(NEGOTIATION_PASSES):
+        committed = _committed(result, merge(offers), is_open, budget.size)
+        left = np.maximum(budget - committed, 0.0)
+        new = _offers(model, rows, ask, weight * is_open, left)
+        if new.amount.size == 0:
+            break
+        offers.append(new)
+        result = clear_rounds(merge(offers), ask, si.round_fill_min)
+        is_open = ~result.closed
+        if not is_open.any():
+            break
+    return result
+
+
+def _committed(
+    result: RoundResult, offers: Offers, is_open: np.ndarray, n_investors: int
+) -> np.ndarray:
+    """Money each investor has tied up: invested in closed rounds plus offers on open asks."""
+    invested = np.bincount(result.investor, weights=result.amount, minlength=n_investors)
+    pending = offers.ask.size and is_open[offers.ask]
+    if offers.amount.size:
+        invested += np.bincount(
+            offers.investor, weights=np.where(pending, offers.amount, 0.0), minlength=n_investors
+        )
+    return invested
 
 
 def _set_budgets(model: AIMarketModel) -> None:
@@ -93,11 +133,14 @@ def _investor_budget(model: AIMarketModel) -> tuple[np.ndarray, np.ndarray, np.n
     return budget, region, kind
 
 
-def _offers(model: AIMarketModel, rows: np.ndarray, ask: np.ndarray, weight: np.ndarray) -> Offers:
+def _offers(
+    model: AIMarketModel, rows: np.ndarray, ask: np.ndarray, weight: np.ndarray, budget: np.ndarray
+) -> Offers:
+    """One pass of deal flow: every investor group draws asks and offers checks from ``budget``."""
     labs, f, sf, c = model.labs, model.funds, model.sovereigns, model.clouds
     s = model.scenario.investors
     rng = model.rng
-    budget, inv_region, _ = _investor_budget(model)
+    _, inv_region, _ = _investor_budget(model)
     base = model.investor_base
     ask_region = labs.region[rows].astype(np.int64)
     ask_bloc = _BLOC[ask_region]
@@ -109,7 +152,7 @@ def _offers(model: AIMarketModel, rows: np.ndarray, ask: np.ndarray, weight: np.
     # Venture funds, grouped by (region, mandate).
     fr = f.region[: f.n].astype(np.int64)
     fm = f.mandate[: f.n]
-    active = f.alive[: f.n] & (f.budget[: f.n] > 1e-6)
+    active = f.alive[: f.n] & (budget[base[VC] : base[VC] + f.n] > 1e-6)
     for key in np.unique(fr[active] * 3 + fm[active]):
         r, mandate = divmod(int(key), 3)
         members = np.flatnonzero(active & (fr == r) & (fm == mandate))
@@ -154,7 +197,9 @@ def _offers(model: AIMarketModel, rows: np.ndarray, ask: np.ndarray, weight: np.
     # Clouds: stakes in model labs they serve or that have no partner yet, within screening.
     partner = labs.partner[rows]
     independent = is_model & (labs.archetype[rows] != BIGTECH)
-    for row in np.flatnonzero(c.alive[: c.n] & (c.strategic[: c.n] > 1e-6) & ~c.captive[: c.n]):
+    for row in np.flatnonzero(
+        c.alive[: c.n] & (budget[base[CLOUD] : base[CLOUD] + c.n] > 1e-6) & ~c.captive[: c.n]
+    ):
         r = int(c.region[row])
         eligible = (
             independent

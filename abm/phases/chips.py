@@ -99,6 +99,13 @@ def run(model: AIMarketModel) -> None:
         np.isfinite(best_price), (kw_unit / np.maximum(useful, 1e-12))[best], 1.4
     )
 
+    # The largest site's power, and the useful H100e it can host with the best chips on sale.
+    cl = model.scenario.clouds
+    site_mw = cl.largest_site_mw * cl.site_growth_per_year ** (model.t / 4.0)
+    kw_per_useful = kw_unit / np.maximum(useful, 1e-12)
+    best_kw = float(kw_per_useful[on_sale].min()) if on_sale.any() else 1.4
+    model.world.site_h100e = site_mw * 1000.0 / best_kw
+
     hyperscaler.plan_capex(model)
     budget = c.chip_budget[:nh]
 

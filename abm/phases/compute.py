@@ -146,14 +146,11 @@ def _contracts(model: AIMarketModel) -> None:
     n, nh = labs.n, c.n
     has = (labs.partner[:n] >= 0) & labs.alive[:n] & (labs.archetype[:n] != APP)
     running = labs.run_target[:n] > 0
-    next_run = np.maximum(
-        s.run_multiple * labs.last_flop[:n],
-        s.frontier_fraction * model.ambition[labs.archetype[:n]] * model.world.frontier_flop,
-    )
+    cycle = s.run_quarters + s.run_gap_quarters
     price = np.maximum(labs.lease_price[:n], 1e-12)
-    affordable = (labs.cash[:n] + labs.credit[:n]) / price / s.run_quarters
+    affordable = (labs.cash[:n] + labs.credit[:n] + labs.prepaid[:n]) / price / cycle
     planned = np.minimum(
-        next_run * (1.0 + s.experiment_overhead) / FLOP_PER_H100E_QUARTER / s.run_quarters,
+        lab.next_run_flop(model) * (1.0 + s.experiment_overhead) / FLOP_PER_H100E_QUARTER / cycle,
         affordable,
     )
     per_quarter = np.where(running, labs.train_req[:n], planned) + labs.inf_req[:n]
