@@ -153,6 +153,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--dask-local", type=int, metavar="N", help="start a Dask cluster of N workers on 127.0.0.1"
     )
     where.add_argument("--scheduler", metavar="ADDRESS", help="use an existing Dask scheduler")
+    s.add_argument(
+        "--retry-failed", action="store_true", help="rerun runs recorded as failed earlier"
+    )
     s.set_defaults(func=_cmd_sweep)
 
     c = sub.add_parser("compare", help="intervention effects vs the baseline, paired by seed")
