@@ -1,0 +1,153 @@
+"""The Solara app: the live simulation page and the sweep-results page.
+
+``aimarket app`` serves this module (:mod:`viz.server`). The layout builds one
+:class:`viz.state.LiveSession` per browser session (Solara gives every session its own kernel;
+the session is created inside the component, never at module level) and hands it to the pages
+through a context, so switching to the results page and back keeps the run.
+
+The live page: controls in the sidebar (Play/Pause/Step/Reset, speed, scenario, seed, policy
+levers), and views redrawn after every quarter — market shares and HHI, frontier capability
+and the US-China gap, compute by region and chips into China, capital by investor type and
+region, the investment network, the event feed and the inspector. Play runs in a background
+thread that steps the model, publishes a snapshot and bumps a counter the views depend on.
+"""
+
+from __future__ import annotations
+
+import time
+
+import solara
+import solara.lab
+
+from abm import ScenarioError
+from viz.components.capability import CapabilityView
+from viz.components.capital import CapitalView
+from viz.components.compute import ComputeView
+from viz.components.controls import RunControls, SettingsPanel
+from viz.components.events import EventFeed
+from viz.components.inspector import Inspector
+from viz.components.market import MarketView
+from viz.components.network import NetworkViewCard
+from viz.results import ResultsPage
+from viz.state import LiveSession, RunConfig
+
+DEFAULT_SPEED = 4
+SessionContext = solara.create_context(None)
+"""The browser session's :class:`LiveSession`, provided by :func:`AppFrame`."""
+
+
+def play_loop(
+    session: LiveSession,
+    playing: solara.Reactive[bool],
+    speed: solara.Reactive[int],
+    version: solara.Reactive[int],
+) -> None:
+    """Step until paused, finished or reset, at most ``speed`` quarters per second.
+
+    Each step publishes a snapshot and bumps ``version``, which redraws the views (in this
+    thread); the pause before the next step subtracts the time the step and the redraw took.
+    """
+    generation = session.generation
+    while playing.value:
+        started = time.perf_counter()
+        if not session.step(generation):
+            playing.value = False
+            break
+        version.value += 1
+        pause = 1.0 / max(speed.value, 1) - (time.perf_counter() - started)
+        if pause > 0:
+            time.sleep(pause)
+
+
+@solara.component
+def LiveView(session: LiveSession) -> solara.Element:
+    """The live page for one session: sidebar controls and the quarter-by-quarter views."""
+    version = solara.use_reactive(0)
+    playing = solara.use_reactive(False)
+    speed = solara.use_reactive(DEFAULT_SPEED)
+    staged = solara.use_reactive(session.config)
+    error = solara.use_reactive(None)
+    selected = solara.use_reactive(None)
+    solara.lab.use_task(
+        lambda: play_loop(session, playing, speed, version),
+        dependencies=[playing.value],
+        prefer_threaded=True,
+    )
+    # Reading version.value subscribes this component to it: each bump redraws the views.
+    snapshot = solara.use_memo(lambda: session.snapshot, [version.value])
+
+    def on_step() -> None:
+        if session.step():
+            version.value += 1
+
+    def on_reset() -> None:
+        playing.value = False
+        try:
+            session.reset(staged.value)
+        except ScenarioError as exc:
+            error.value = str(exc)
+            return
+        error.value = None
+        selected.value = None
+        staged.value = session.config
+        version.value += 1
+
+    with solara.Column(classes=["aimarket-live"], style="padding: 8px;") as page:
+        with solara.Sidebar():
+            RunControls(
+                snapshot,
+                session.scenario.steps,
+                playing,
+                speed,
+                on_step=on_step,
+                on_reset=on_reset,
+            )
+            SettingsPanel(staged, session.config, error)
+        edited = ", ".join(snapshot.edited) or "none"
+        solara.Text(
+            f"Scenario {session.config.scenario}, seed {session.config.seed}; lever edits: {edited}.",
+            classes=["aimarket-running"],
+            style="font-size: 13px; color: #555;",
+        )
+        with solara.ColumnsResponsive(12, large=6):
+            MarketView(snapshot)
+            CapabilityView(snapshot)
+            ComputeView(snapshot)
+            CapitalView(snapshot)
+        NetworkViewCard(snapshot, on_select=selected.set)
+        with solara.ColumnsResponsive(12, large=6):
+            EventFeed(snapshot)
+            Inspector(session, snapshot, selected)
+    return page
+
+
+@solara.component
+def LivePage() -> solara.Element:
+    """Route "/": the live simulation of this browser session."""
+    session = solara.use_context(SessionContext)
+    return LiveView(session)
+
+
+@solara.component
+def AppFrame(children: list[solara.Element] | None = None) -> solara.Element:
+    """App frame with page tabs; owns this browser session's :class:`LiveSession`."""
+    session = solara.use_memo(lambda: LiveSession(RunConfig()), [])
+    SessionContext.provide(session)
+    solara.Title("aimarket")
+    with solara.AppLayout(title="aimarket", navigation=True) as layout:
+        with solara.AppBarTitle():
+            solara.Text("aimarket — agent-based market model of the AI industry")
+        with solara.AppBar(), solara.lab.Tabs(align="center"):
+            solara.lab.Tab("Live simulation", path_or_route="/", classes=["aimarket-tab-live"])
+            solara.lab.Tab(
+                "Sweep results", path_or_route="/results", classes=["aimarket-tab-results"]
+            )
+        for child in children or []:
+            solara.display(child)
+    return layout
+
+
+routes = [
+    solara.Route(path="/", component=LivePage, label="Live simulation", layout=AppFrame),
+    solara.Route(path="results", component=ResultsPage, label="Sweep results"),
+]
