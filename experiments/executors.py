@@ -105,6 +105,20 @@ def dask_local_cluster(n_workers: int) -> Iterator[Any]:
         cluster.close()
 
 
+def check_choice(executor: Any = None, workers: int | None = None) -> None:
+    """Reject an unknown executor name or a worker count below 1 (before anything starts).
+
+    Raises:
+        ScenarioError: naming the bad choice and the allowed ones.
+    """
+    if workers is not None and workers < 1:
+        raise ScenarioError([f"--workers = {workers}: must be at least 1"])
+    if isinstance(executor, str) and executor not in ("processes", "serial"):
+        raise ScenarioError(
+            [f"executor = {executor!r}: unknown (allowed: 'processes', 'serial', an Executor)"]
+        )
+
+
 @contextlib.contextmanager
 def open_executor(
     executor: Any = None,

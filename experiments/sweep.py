@@ -10,8 +10,9 @@ The sweep is validated and planned before anything starts (a bad spec raises
 :class:`~experiments.spec.SpecError` and writes nothing). Runs whose files are already in the
 store are skipped, so rerunning the same command after a crash or a kill resumes it. Runs are
 sent in batches to the executor with a bounded number in flight; a run that raises is recorded
-with its traceback and the sweep goes on; a task whose worker died is split into single runs
-and retried, and the process pool is rebuilt if it broke. At the end, the store is compacted
+with its traceback and the sweep goes on; the runs of a task whose worker died are retried one
+at a time, so a run that kills its worker is found and recorded as ``worker_lost``, and a
+broken process pool is rebuilt. At the end, the store is compacted
 into one dataset plus a manifest.
 """
 
@@ -36,13 +37,13 @@ from tqdm import tqdm
 from abm import ScenarioError
 from experiments import store
 from experiments.batch import Batch, Receipt, run_batch
-from experiments.executors import ExecutorHandle, open_executor
+from experiments.executors import ExecutorHandle, check_choice, open_executor
 from experiments.plan import Plan, RunSpec, build_plan
 from experiments.provenance import library_versions
 from experiments.spec import SweepSpec, as_spec
 from experiments.store import RETRIED_KINDS, RunFailure, RunResult
 
-MAX_TASK_ATTEMPTS = 3  # a single run whose worker keeps dying is recorded as worker_lost
+MAX_CRASHES = 2  # a run that kills its worker this often, running alone, is worker_lost
 MAX_POOL_REBUILDS = 20
 TASKS_PER_WORKER = 16  # batches per worker: load balance at the end vs per-task overhead
 MAX_RUNS_PER_TASK = 64
@@ -126,6 +127,7 @@ def run_sweep(
         StoreBusyError: if another sweep is writing to ``out``.
     """
     t0 = time.perf_counter()
+    check_choice(executor, workers)
     plan = spec if isinstance(spec, Plan) else build_plan(as_spec(spec))
     root = Path(out) if out is not None else Path("runs") / "sweeps" / plan.spec.name
     t_plan = time.perf_counter() - t0
@@ -300,9 +302,16 @@ class _Execution:
         self.rebuilds = 0
         self.generation = 0
         self.progress = progress
+        self.suspects: deque[tuple[RunSpec, int]] = deque()
 
     def run(self, todo: list[RunSpec], runs_per_task: int | None) -> None:
-        """Execute every run of ``todo``."""
+        """Execute every run of ``todo``.
+
+        Batches go out with at most ``2 x workers + 1`` in flight. When a task dies with its
+        worker, its unfinished runs become suspects: each is then run alone (nothing else in
+        flight), so a crash can be pinned on one run; a run that crashes its worker
+        ``MAX_CRASHES`` times is recorded as ``worker_lost`` and the sweep goes on.
+        """
         self.bar = tqdm(
             total=len(todo),
             unit="run",
@@ -317,25 +326,26 @@ class _Execution:
             1,
             min(MAX_RUNS_PER_TASK, math.ceil(len(todo) / (self.handle.workers * TASKS_PER_WORKER))),
         )
-        queue: deque[tuple[tuple[RunSpec, ...], int]] = deque(
-            (tuple(todo[i : i + size]), 0) for i in range(0, len(todo), size)
-        )
+        queue = deque(tuple(todo[i : i + size]) for i in range(0, len(todo), size))
         self.bar.set_postfix(failed=0, refresh=False)
-        in_flight: dict[Future[Any], tuple[tuple[RunSpec, ...], int, int]] = {}
+        in_flight: dict[Future[Any], _Task] = {}
         window = 2 * self.handle.workers + 1
         try:
-            while queue or in_flight:
-                while queue and len(in_flight) < window:
-                    runs, attempt = queue.popleft()
-                    future = self.handle.executor.submit(run_batch, self._batch(runs))
-                    in_flight[future] = (runs, attempt, self.generation)
+            while queue or self.suspects or in_flight:
+                if self.suspects:
+                    if not in_flight:
+                        run, crashes = self.suspects.popleft()
+                        self._submit(in_flight, (run,), isolated=True, crashes=crashes)
+                else:
+                    while queue and len(in_flight) < window:
+                        self._submit(in_flight, queue.popleft(), isolated=False, crashes=0)
                 finished, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
                 for future in finished:
-                    runs, attempt, generation = in_flight.pop(future)
+                    task = in_flight.pop(future)
                     try:
                         outcomes = future.result()
                     except Exception as exc:
-                        self._task_failed(runs, attempt, generation, exc, queue)
+                        self._task_failed(task, exc)
                         continue
                     for outcome in outcomes:
                         self._record(outcome)
@@ -345,6 +355,17 @@ class _Execution:
             raise
         finally:
             self.bar.close()
+
+    def _submit(
+        self,
+        in_flight: dict[Future[Any], _Task],
+        runs: tuple[RunSpec, ...],
+        *,
+        isolated: bool,
+        crashes: int,
+    ) -> None:
+        future = self.handle.executor.submit(run_batch, self._batch(runs))
+        in_flight[future] = _Task(runs, isolated, crashes, self.generation)
 
     def _batch(self, runs: tuple[RunSpec, ...]) -> Batch:
         names = {r.intervention for r in runs}
@@ -396,21 +417,14 @@ class _Execution:
             self.bar.set_postfix(failed=self.report.failed, refresh=False)
         self.bar.update(1)
 
-    def _task_failed(
-        self,
-        runs: tuple[RunSpec, ...],
-        attempt: int,
-        generation: int,
-        exc: Exception,
-        queue: deque[tuple[tuple[RunSpec, ...], int]],
-    ) -> None:
-        """A task died with its worker (not a run error: those come back as failures).
+    def _task_failed(self, task: _Task, exc: Exception) -> None:
+        """A task died with its worker (run errors come back as failures, not exceptions).
 
-        The task's unfinished runs are retried one per task, so a run that kills its worker
-        is isolated; after ``MAX_TASK_ATTEMPTS`` it is recorded as ``worker_lost``.
+        A broken process pool is rebuilt. The task's unfinished runs become suspects; a
+        suspect that was running alone is charged with the crash.
         """
         broken = isinstance(exc, BrokenProcessPool) or "Broken" in type(exc).__name__
-        if broken and generation == self.generation:
+        if broken and task.generation == self.generation:
             if self.handle.rebuild is None or self.rebuilds >= MAX_POOL_REBUILDS:
                 raise RuntimeError(
                     f"the executor broke ({exc}); finished runs are stored, rerun to resume"
@@ -419,18 +433,39 @@ class _Execution:
             self.rebuilds += 1
             self.generation += 1
         done = store.finished_ids(self.root) if self.handle.shared_filesystem else set()
-        pending = [r for r in runs if r.run_id not in done]
-        for run in runs:
+        pending = []
+        for run in task.runs:
             if run.run_id in done:  # stored by the worker before it died
                 self._count(run, True, "")
-        if attempt + 1 < MAX_TASK_ATTEMPTS:
-            queue.extend(((r,), attempt + 1) for r in pending)
+            else:
+                pending.append(run)
+        if not task.isolated:
+            self.suspects.extend((run, 0) for run in pending)
+            return
+        crashes = task.crashes + 1
+        if crashes < MAX_CRASHES:
+            self.suspects.extend((run, crashes) for run in pending)
             return
         trace = "".join(traceback.format_exception(exc))
         for run in pending:
-            failure = RunFailure(run, "worker_lost", f"{type(exc).__name__}: {exc}", trace)
+            failure = RunFailure(
+                run,
+                "worker_lost",
+                f"{type(exc).__name__}: {exc} (the run's worker died {crashes} times)",
+                trace,
+            )
             store.write_failure(self.root, failure)
             self._count(run, False, failure.error)
+
+
+@dataclass(frozen=True)
+class _Task:
+    """A submitted batch: its runs, whether it ran alone, its crash count, pool generation."""
+
+    runs: tuple[RunSpec, ...]
+    isolated: bool
+    crashes: int
+    generation: int
 
 
 # --------------------------------------------------------------------------------------------
