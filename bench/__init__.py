@@ -7,7 +7,8 @@ Modules, one per measurement:
 - :mod:`bench.scale` — the ``scale`` scenario at 10^3, 10^4 and 10^5 labs, one fresh
   subprocess per size (time per lab-quarter, peak memory);
 - :mod:`bench.boltzmann` — Mesa's Boltzmann wealth model, timed next to our 10^4 run;
-- :mod:`bench.sweep` — runs per minute for a sweep of baseline runs on two workers;
+- :mod:`bench.sweep` — runs per minute for 100 baseline runs through ``experiments.run_sweep``
+  on two workers;
 - :mod:`bench.profile` — where one baseline run spends its time, by phase and by function;
 - :mod:`bench.targets` — the issue's targets checked against the figures (printed, not asserted).
 

@@ -102,7 +102,7 @@ def run(config: BenchConfig, parts: tuple[str, ...], console: Console) -> BenchR
         results.sweep = sweep.time_sweep(
             config.sweep_runs, config.sweep_workers, steps=config.steps
         )
-        one = baseline.median_of(results.baseline, "total_s") if results.baseline else None
+        one = baseline.median_of(results.baseline, "sweep_run_s") if results.baseline else None
         console.print(sweep.sweep_table(results.sweep, one))
     if "profile" in parts:
         scen = _baseline_scenario(config)

@@ -36,6 +36,11 @@ class BaselineTiming:
         return self.metrics_s + self.events_s + self.network_s
 
     @property
+    def sweep_run_s(self) -> float:
+        """What a sweep worker does per run: set-up, quarters, metrics and summary."""
+        return self.setup_s + self.run_s + self.metrics_s
+
+    @property
     def total_s(self) -> float:
         """Wall time of the whole run."""
         return self.setup_s + self.run_s + self.recording_s
