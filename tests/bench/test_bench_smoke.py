@@ -62,3 +62,10 @@ def test_every_part_runs_on_a_tiny_configuration(tmp_path: Path) -> None:
     write_results(out, console, "python -m bench --quick", "test machine")
     written = out.read_text()
     assert "Machine: test machine" in written and "4. Sweep" in written
+
+
+def test_sweep_falls_back_to_a_process_pool_without_the_sweep_api() -> None:
+    from bench.sweep import time_sweep
+
+    timing = time_sweep(2, 1, steps=2, use_api=False)
+    assert timing.runs == 2 and timing.path.startswith("ProcessPoolExecutor")
