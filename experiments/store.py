@@ -4,7 +4,8 @@ Layout of a store directory ``DIR``::
 
     DIR/
       .lock                      held (flock) by the sweep writing to DIR; one writer at a time
-      spec.toml | spec.json      the sweep file as given (spec.json: the validated spec)
+      spec.toml                  the sweep file as given (when it came from a file)
+      sweep.json                 the validated spec, design, interventions, seeds, versions
       plan.parquet               every planned run: run_id, intervention, point, seed_index, seed
       design.parquet             one row per point: parameter values (and sample.<key> columns,
                                  the point in sampling space, for SALib)

@@ -486,11 +486,22 @@ def main(args: argparse.Namespace) -> int:
         if value is not None and value < 1:
             raise ScenarioError([f"--{flag.replace('_', '-')} = {value}: must be at least 1"])
     retry = bool(getattr(args, "retry_failed", False))
-    if args.dask_local is not None or args.scheduler is not None:
-        with open_executor(dask_local=args.dask_local, scheduler=args.scheduler) as handle:
-            report = run_sweep(plan, handle, args.out, retry_failed=retry)
-    else:
-        report = run_sweep(plan, "processes", args.out, workers=args.workers, retry_failed=retry)
+    try:
+        if args.dask_local is not None or args.scheduler is not None:
+            with open_executor(dask_local=args.dask_local, scheduler=args.scheduler) as handle:
+                report = run_sweep(plan, handle, args.out, retry_failed=retry)
+        else:
+            report = run_sweep(
+                plan, "processes", args.out, workers=args.workers, retry_failed=retry
+            )
+    except KeyboardInterrupt:
+        stored = len(store.finished_ids(args.out)) if Path(args.out).is_dir() else 0
+        print(
+            f"\ninterrupted: {stored} runs are stored in {args.out}; "
+            "rerun the same command to resume",
+            file=sys.stderr,
+        )
+        return 130
     _print_report(report)
     return 0 if report.complete else 1
 
