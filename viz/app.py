@@ -105,7 +105,7 @@ def LiveView(session: LiveSession) -> solara.Element:
             SettingsPanel(staged, session.config, error)
         edited = ", ".join(snapshot.edited) or "none"
         solara.Text(
-            f"Scenario {session.config.scenario}, seed {session.config.seed}; lever edits: {edited}.",
+            f"Scenario {snapshot.scenario_name}, seed {snapshot.seed}; lever edits: {edited}.",
             classes=["aimarket-running"],
             style="font-size: 13px; color: #555;",
         )

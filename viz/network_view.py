@@ -146,30 +146,29 @@ class FlowTracker:
             self.n_edges += 1
         self.cum[row] = amount
 
-    def update(self, model: AIMarketModel, round_labs: Iterable[int]) -> None:
+    def update(self, model: AIMarketModel, quarter: str, round_labs: Iterable[int]) -> None:
         """Fold in the quarter just simulated.
 
         Args:
             model: the model after its step.
+            quarter: label of that quarter; only edges with a flow in it are read.
             round_labs: unique ids of labs that closed a round this quarter.
         """
         g = model.network
         self._past = [*self._past, self.cum[: self.n_edges].copy()][-WINDOW:]
+        pred = g.pred
         for lab in set(round_labs):
-            if lab in g:
-                for u, data in g.pred[lab].items():
-                    self._set(g, u, lab, float(data.get("equity_busd", 0.0)))
-        scanned = [
-            *model.sovereigns.uid[: model.sovereigns.n].tolist(),
-            *model.vendors.uid[: model.vendors.n].tolist(),
-        ]
-        for u in scanned:
-            if u in g:
-                for v, data in g[u].items():
-                    amount = float(data.get("equity_busd", 0.0)) + float(
-                        data.get("chips_busd", 0.0)
-                    )
-                    self._set(g, u, v, amount)
+            if lab in pred:
+                for u, data in pred[lab].items():
+                    if data["last_quarter"] == quarter and "equity_busd" in data:
+                        self._set(g, u, lab, data["equity_busd"])
+        succ = g.succ
+        for table in (model.sovereigns, model.vendors):
+            for u in table.uid[: table.n].tolist():
+                for v, data in succ.get(u, {}).items():
+                    if data["last_quarter"] == quarter:
+                        amount = data.get("equity_busd", 0.0) + data.get("chips_busd", 0.0)
+                        self._set(g, u, v, amount)
 
     def window(self) -> np.ndarray:
         """Per tracked edge, the capital that flowed in the last :data:`WINDOW` quarters."""

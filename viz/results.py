@@ -13,6 +13,7 @@ read arbitrary directories; nothing typed is executed.
 
 from __future__ import annotations
 
+import importlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,13 +50,14 @@ def sweep_tools() -> SweepTools:
     except ImportError as exc:
         return SweepTools(None, None, f"experiments.compare cannot be imported ({exc})")
     load = getattr(experiments, "load_results", None)
-    if load is None:
-        try:
-            import experiments.store as store
-
-            load = getattr(store, "load_results", None)
-        except ImportError:
-            load = None
+    for module in ("experiments.results", "experiments.store"):
+        if load is None:
+            # An out-of-date editable install can import the package as a namespace, without
+            # its __init__ re-exports; the function itself lives in a submodule.
+            try:
+                load = getattr(importlib.import_module(module), "load_results", None)
+            except ImportError:
+                load = None
     missing = [
         name
         for name, ok in (

@@ -19,6 +19,7 @@ import argparse
 import ipaddress
 import os
 import sys
+import warnings
 from pathlib import Path
 
 APP_MODULE = "viz.app"
@@ -93,6 +94,9 @@ def main(args: argparse.Namespace) -> int:
         )
     import uvicorn
 
+    # Solara warns on every page load that SameSite=None cookies need https; that matters
+    # only when the app is embedded in an iframe of another site, which it is not.
+    warnings.filterwarnings("ignore", message="Cookies with samesite=none require https")
     if not is_loopback(args.host):
         print(
             f"aimarket app: listening on {args.host}, reachable from other machines. The app "

@@ -74,6 +74,7 @@ class Snapshot:
         network: the drawn investment network.
         feed: latest feed lines, newest first.
         step_seconds: wall time of the last step including the views' data.
+        scenario_name, seed, edited: the run's preset, seed and edited lever keys.
     """
 
     version: int
@@ -88,6 +89,7 @@ class Snapshot:
     feed: tuple[FeedItem, ...]
     step_seconds: float = 0.0
     scenario_name: str = ""
+    seed: int = 0
     edited: tuple[str, ...] = field(default_factory=tuple)
 
 
@@ -152,7 +154,7 @@ class LiveSession:
             self.capital.record(model)
             self.agents.record(model, quarter)
             rounds = new.filter(pl.col("kind") == "round")["agent_id"].to_list()
-            self.flows.update(model, rounds)
+            self.flows.update(model, quarter, rounds)
             self._feed.extendleft(reversed(notable_events(new, model, quarter)))
             self.version += 1
             self.snapshot = self._publish(events, time.perf_counter() - t0)
@@ -175,5 +177,6 @@ class LiveSession:
             feed=tuple(self._feed),
             step_seconds=seconds,
             scenario_name=self.config.scenario,
+            seed=self.config.seed,
             edited=tuple(k for k, _ in self.config.edits),
         )

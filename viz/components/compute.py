@@ -76,12 +76,21 @@ def compute_option(snap: Snapshot) -> dict[str, Any]:
     return option
 
 
+def h100e(value: float) -> str:
+    """A number of H100e, short: 0, 950, 38.2 k, 1.39 M."""
+    if value >= 1e6:
+        return f"{value / 1e6:,.2f} M"
+    if value >= 1e3:
+        return f"{value / 1e3:,.1f} k"
+    return f"{value:,.0f}"
+
+
 def compute_reading(snap: Snapshot) -> str:
     """One line: installed compute, the US and Chinese shares, and this quarter's chips into China."""
     if not snap.metrics.height:
         return "Installed compute by region appears after the first quarter."
     last = snap.metrics.row(-1, named=True)
-    parts = [f"{fmt(last[c] / 1e6, 2)} M {label.split(' ')[0]}" for c, label, _ in CHINA_CHIPS]
+    parts = [f"{h100e(last[c])} {label.split(' ')[0]}" for c, label, _ in CHINA_CHIPS]
     return (
         f"{snap.quarter}: {fmt(last['installed_h100e'])} H100e installed, "
         f"{100 * last['compute_share.US']:.0f} % in the US, {100 * last['compute_share.CN']:.0f} % in China. "

@@ -37,8 +37,9 @@ def RunControls(
         solara.HTML(
             tag="div",
             unsafe_innerHTML=(
-                f"<span style='font-size:26px;font-weight:600'>{quarter}</span>"
-                f"<span style='color:#666;margin-left:8px'>{snapshot.version} / {steps} quarters"
+                f"<span class='aimarket-quarter-label' style='font-size:26px;font-weight:600'>"
+                f"{quarter}</span> <span class='aimarket-quarter-count' style='color:#666'>"
+                f"{snapshot.version} / {steps} quarters"
                 f"{' · finished' if snapshot.finished else ''}</span>"
             ),
             classes=["aimarket-quarter"],

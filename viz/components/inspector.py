@@ -67,30 +67,29 @@ def label_of(ref: AgentRef) -> str:
 
 
 def agent_option(quarters: tuple[str, ...], values: dict[str, tuple[float, ...]]) -> dict[str, Any]:
-    """ECharts option: money fields (USD B) on top, other recorded fields below."""
+    """ECharts option: money fields (USD B) in one panel, every other field in its own."""
     money = [f for f in values if f in MONEY_FIELDS]
-    other = [f for f in values if f not in MONEY_FIELDS]
+    panels = ([("USD B", money)] if money else []) + [
+        (FIELD_LABELS.get(f, f), [f]) for f in values if f not in MONEY_FIELDS
+    ]
     option = base_option()
     q = list(quarters)
-    grids = [("USD B", money)] + ([("", other)] if other else [])
-    height = 1.0 / len(grids)
+    share = 88 / max(len(panels), 1)
     option["grid"] = [
-        {
-            "left": 64,
-            "right": 18,
-            "top": f"{int(i * height * 100) + 12}%",
-            "height": f"{int(height * 100) - 20}%",
-        }
-        for i in range(len(grids))
+        {"left": 70, "right": 18, "top": f"{10 + i * share:.0f}%", "height": f"{share - 9:.0f}%"}
+        for i in range(len(panels))
     ]
-    option["xAxis"] = [{"type": "category", "data": q, "gridIndex": i} for i in range(len(grids))]
+    option["xAxis"] = [
+        {"type": "category", "data": q, "gridIndex": i, "axisLabel": {"show": i == len(panels) - 1}}
+        for i in range(len(panels))
+    ]
     option["yAxis"] = [
-        {"type": "value", "gridIndex": i, "scale": True, "name": name}
-        for i, (name, _) in enumerate(grids)
+        {"type": "value", "gridIndex": i, "scale": True, "splitNumber": 3}
+        for i in range(len(panels))
     ]
     series = []
     colour = 0
-    for i, (_, fields) in enumerate(grids):
+    for i, (_, fields) in enumerate(panels):
         for field in fields:
             series.append(
                 {
@@ -105,6 +104,7 @@ def agent_option(quarters: tuple[str, ...], values: dict[str, tuple[float, ...]]
             )
             colour += 1
     option["series"] = series
+    option["axisPointer"] = {"link": [{"xAxisIndex": "all"}]}
     return option
 
 
@@ -254,5 +254,5 @@ def Inspector(
                 unsafe_innerHTML=body,
                 classes=["aimarket-reading", "aimarket-reading-inspector"],
             )
-            Chart(option, "inspector", height=300)
+            Chart(option, "inspector", height=360)
     return card
