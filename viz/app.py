@@ -15,6 +15,8 @@ thread that steps the model, publishes a snapshot and bumps a counter the views 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import solara
 import solara.lab
@@ -25,27 +27,46 @@ from viz.components.capital import CapitalView
 from viz.components.compute import ComputeView
 from viz.components.controls import RunControls, SettingsPanel
 from viz.components.events import EventFeed
+from viz.components.frame_ack import FrameAck, FramePacer
 from viz.components.inspector import Inspector
 from viz.components.market import MarketView
 from viz.components.network import NetworkViewCard
 from viz.results import ResultsPage
-from viz.state import LiveSession, RunConfig
+from viz.state import LiveSession, RunConfig, Snapshot
 
 DEFAULT_SPEED = 4
+ACK_TIMEOUT = 2.0
+"""Seconds Play waits for the browser to draw a quarter before stepping anyway."""
 SessionContext = solara.create_context(None)
 """The browser session's :class:`LiveSession`, provided by :func:`AppFrame`."""
+
+
+@dataclass(eq=False)
+class Frame:
+    """What the page shows: a snapshot and a frame number that only ever grows.
+
+    One reactive value holds both, so a redraw is one update; ``eq=False`` makes every new
+    frame count as a change.
+    """
+
+    number: int
+    snapshot: Snapshot
 
 
 def play_loop(
     session: LiveSession,
     playing: solara.Reactive[bool],
     speed: solara.Reactive[int],
-    version: solara.Reactive[int],
+    frame: solara.Reactive[Frame],
+    pacer: FramePacer,
 ) -> None:
     """Step until paused, finished or reset, at most ``speed`` quarters per second.
 
-    Each step publishes a snapshot and bumps ``version``, which redraws the views (in this
-    thread); the pause before the next step subtracts the time the step and the redraw took.
+    Each step publishes a snapshot and shows it as a new frame, which redraws the views (in
+    this thread). Before the next step the loop waits until the browser has drawn the previous
+    frame (or :data:`ACK_TIMEOUT` passes): the model computes quarter n + 1 while the browser
+    draws quarter n, and the page is never more than one quarter behind the model. The pause
+    before the next step subtracts the time all this took.
     """
     generation = session.generation
     while playing.value:
@@ -53,56 +74,25 @@ def play_loop(
         if not session.step(generation):
             playing.value = False
             break
-        version.value += 1
+        number = frame.value.number + 1
+        frame.value = Frame(number, session.snapshot)
+        pacer.wait_for(number - 1, timeout=ACK_TIMEOUT)
         pause = 1.0 / max(speed.value, 1) - (time.perf_counter() - started)
         if pause > 0:
             time.sleep(pause)
 
 
 @solara.component
-def LiveView(session: LiveSession) -> solara.Element:
-    """The live page for one session: sidebar controls and the quarter-by-quarter views."""
-    version = solara.use_reactive(0)
-    playing = solara.use_reactive(False)
-    speed = solara.use_reactive(DEFAULT_SPEED)
-    staged = solara.use_reactive(session.config)
-    error = solara.use_reactive(None)
-    selected = solara.use_reactive(None)
-    solara.lab.use_task(
-        lambda: play_loop(session, playing, speed, version),
-        dependencies=[playing.value],
-        prefer_threaded=True,
-    )
-    # Reading version.value subscribes this component to it: each bump redraws the views.
-    snapshot = solara.use_memo(lambda: session.snapshot, [version.value])
-
-    def on_step() -> None:
-        if session.step():
-            version.value += 1
-
-    def on_reset() -> None:
-        playing.value = False
-        try:
-            session.reset(staged.value)
-        except ScenarioError as exc:
-            error.value = str(exc)
-            return
-        error.value = None
-        selected.value = None
-        staged.value = session.config
-        version.value += 1
-
-    with solara.Column(classes=["aimarket-live"], style="padding: 8px;") as page:
-        with solara.Sidebar():
-            RunControls(
-                snapshot,
-                session.scenario.steps,
-                playing,
-                speed,
-                on_step=on_step,
-                on_reset=on_reset,
-            )
-            SettingsPanel(staged, session.config, error)
+def LiveViews(
+    session: LiveSession,
+    frame: solara.Reactive[Frame],
+    selected: solara.Reactive[int | None],
+    pacer: FramePacer,
+) -> solara.Element:
+    """The views of the current frame (only this part of the page redraws every quarter)."""
+    shown = frame.value
+    snapshot = shown.snapshot
+    with solara.Column(gap="12px") as column:
         edited = ", ".join(snapshot.edited) or "none"
         solara.Text(
             f"Scenario {snapshot.scenario_name}, seed {snapshot.seed}; lever edits: {edited}.",
@@ -118,6 +108,76 @@ def LiveView(session: LiveSession) -> solara.Element:
         with solara.ColumnsResponsive(12, large=6):
             EventFeed(snapshot)
             Inspector(session, snapshot, selected)
+        FrameAck(shown.number, pacer.drawn)
+    return column
+
+
+@solara.component
+def LiveControls(
+    session: LiveSession,
+    frame: solara.Reactive[Frame],
+    playing: solara.Reactive[bool],
+    speed: solara.Reactive[int],
+    on_step: Callable[[], None],
+    on_reset: Callable[[], None],
+) -> solara.Element:
+    """Run controls for the current frame (redrawn every quarter; small)."""
+    return RunControls(
+        frame.value.snapshot,
+        session.scenario.steps,
+        playing,
+        speed,
+        on_step=on_step,
+        on_reset=on_reset,
+    )
+
+
+@solara.component
+def LiveView(session: LiveSession) -> solara.Element:
+    """The live page for one session: sidebar controls and the quarter-by-quarter views.
+
+    This component itself does not read the frame, so the settings panel is not rebuilt every
+    quarter; :func:`LiveControls` and :func:`LiveViews` are.
+    """
+    frame = solara.use_reactive(Frame(0, session.snapshot))
+    playing = solara.use_reactive(False)
+    speed = solara.use_reactive(DEFAULT_SPEED)
+    staged = solara.use_reactive(session.config)
+    running = solara.use_reactive(session.config)
+    error = solara.use_reactive(None)
+    selected = solara.use_reactive(None)
+    pacer = solara.use_memo(FramePacer, [])
+    solara.lab.use_task(
+        lambda: play_loop(session, playing, speed, frame, pacer),
+        dependencies=[playing.value],
+        prefer_threaded=True,
+    )
+
+    def show_latest() -> None:
+        frame.value = Frame(frame.value.number + 1, session.snapshot)
+
+    def on_step() -> None:
+        if session.step():
+            show_latest()
+
+    def on_reset() -> None:
+        playing.value = False
+        try:
+            session.reset(staged.value)
+        except ScenarioError as exc:
+            error.value = str(exc)
+            return
+        error.value = None
+        selected.value = None
+        staged.value = session.config
+        running.value = session.config
+        show_latest()
+
+    with solara.Column(classes=["aimarket-live"], style="padding: 8px;") as page:
+        with solara.Sidebar():
+            LiveControls(session, frame, playing, speed, on_step=on_step, on_reset=on_reset)
+            SettingsPanel(staged, running.value, error)
+        LiveViews(session, frame, selected, pacer)
     return page
 
 

@@ -32,12 +32,14 @@ WINDOW = 4
 """Quarters of flows the view shows."""
 
 REGION_CENTRES: dict[str, tuple[float, float]] = {
-    "US": (-1.0, 0.35),
-    "ALLY": (-1.0, -0.75),
-    "CN": (1.05, 0.0),
+    "US": (-1.1, 0.3),
+    "ALLY": (-1.05, -0.8),
+    "CN": (1.1, 0.0),
     "GULF": (0.05, -0.85),
     "ROW": (0.05, 0.85),
 }
+REGION_SPREAD: dict[str, float] = {"US": 1.6, "ALLY": 0.9, "CN": 1.3, "GULF": 0.8, "ROW": 0.8}
+"""Scale of a region's rings: regions with more large agents get more room."""
 TYPE_RADIUS: dict[str, float] = {
     "ChipVendor": 0.12,
     "Hyperscaler": 0.2,
@@ -65,7 +67,11 @@ class NetNode:
 
 @dataclass(frozen=True)
 class NetEdge:
-    """Capital (equity and chip purchases) from one drawn node to another, USD B."""
+    """Capital (equity and chip purchases) from one drawn node to another, USD B.
+
+    ``cross_bloc`` marks flows between China and the US-led bloc (US and allies), the divide
+    export controls and screening act on.
+    """
 
     source: str
     target: str
@@ -87,12 +93,17 @@ class NetworkView:
 _BLOC = {"US": "WEST", "ALLY": "WEST", "CN": "CN", "GULF": "OTHER", "ROW": "OTHER"}
 
 
+def crosses_blocs(region_a: str, region_b: str) -> bool:
+    """True for a flow between China and the US-led bloc (either direction)."""
+    return {_BLOC.get(region_a), _BLOC.get(region_b)} == {"WEST", "CN"}
+
+
 def node_position(region: str, kind: str, uid: int) -> tuple[float, float]:
     """Fixed position of a node: around its region's centre, on a ring set by its type."""
     cx, cy = REGION_CENTRES.get(region, (0.0, 0.0))
     rng = np.random.default_rng(uid)
     angle = rng.uniform(0.0, 2.0 * np.pi)
-    radius = TYPE_RADIUS.get(kind, 0.4) * rng.uniform(0.75, 1.15)
+    radius = TYPE_RADIUS.get(kind, 0.4) * REGION_SPREAD.get(region, 1.0) * rng.uniform(0.8, 1.15)
     return float(cx + radius * np.cos(angle)), float(cy + 0.8 * radius * np.sin(angle))
 
 
@@ -256,14 +267,14 @@ def network_view(tracker: FlowTracker, top_n: int = 60, max_edges: int = 250) ->
             ids[a],
             ids[b],
             float(totals[a, b]),
-            _BLOC.get(region_names[a]) != _BLOC.get(region_names[b]),
+            crosses_blocs(region_names[a], region_names[b]),
         )
         for a, b in (divmod(int(f), size) for f in flat)
     )
     src_region = region_of[src] if len(src) else np.empty(0, dtype=np.int64)
     dst_region = region_of[dst] if len(dst) else np.empty(0, dtype=np.int64)
-    blocs = np.array([_BLOC[r] for r in REGIONS])
-    across = blocs[src_region] != blocs[dst_region] if len(src) else np.zeros(0, dtype=bool)
+    bloc_pairs = np.array([[crosses_blocs(a, b) for b in REGIONS] for a in REGIONS])
+    across = bloc_pairs[src_region, dst_region] if len(src) else np.zeros(0, dtype=bool)
     return NetworkView(
         nodes=tuple(nodes),
         edges=edges,

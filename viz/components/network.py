@@ -3,9 +3,9 @@
 Drawn from :func:`viz.network_view.network_view`: the largest nodes by capital through them
 (equity stakes and chip purchases), every other agent grouped into one node per region,
 fixed positions by bloc (US-led bloc left, China right, Gulf and rest of world between).
-Colour is the region, size the capital, line width the amount; dashed lines cross between
-blocs. When export controls and screening bite, the dashed lines thin out and the two sides
-separate. Clicking a node opens it in the inspector.
+Colour is the region, size the capital, line width the amount; orange dashed lines join
+China and the US-led bloc. When export controls and screening bite, those lines thin out and
+the two sides separate. Clicking a node opens it in the inspector.
 """
 
 from __future__ import annotations
@@ -118,6 +118,7 @@ def network_option(view: NetworkView) -> dict[str, Any]:
                 "edgeSymbol": ["none", "arrow"],
                 "edgeSymbolSize": 5,
                 "lineStyle": {"curveness": 0.12},
+                "labelLayout": {"hideOverlap": True},
                 "label": {"position": "right", "fontSize": 10, "color": "#222"},
                 "emphasis": {"focus": "adjacency", "lineStyle": {"opacity": 1}},
             }
@@ -133,7 +134,8 @@ def network_reading(snap: Snapshot) -> str:
     share = 100 * view.cross_bloc_busd / view.total_busd
     text = (
         f"Last {view.window_quarters} quarters to {snap.quarter}: ${fmt(view.total_busd)} B of "
-        f"equity and chip purchases, {share:.1f} % across blocs (dashed)"
+        f"equity and chip purchases, {share:.1f} % between China and the US-led bloc "
+        "(orange, dashed)"
     )
     if snap.metrics.height:
         last = snap.metrics.row(-1, named=True)
