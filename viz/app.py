@@ -9,7 +9,9 @@ The live page: controls in the sidebar (Play/Pause/Step/Reset, speed, scenario, 
 levers), and views redrawn after every quarter — market shares and HHI, frontier capability
 and the US-China gap, compute by region and chips into China, capital by investor type and
 region, the investment network, the event feed and the inspector. Play runs in a background
-thread that steps the model, publishes a snapshot and bumps a counter the views depend on.
+thread that steps the model, publishes a snapshot and shows it as a new :class:`Frame`; only
+the components that read the frame redraw, and the loop waits for the browser to report the
+previous frame drawn (:mod:`viz.components.frame_ack`) so the page never falls behind.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import solara
 
 import viz.results as results_page
 from viz.app import LiveView
+from viz.components.frame_ack import FramePacer
 from viz.levers import LEVERS
 from viz.results import ResultsPage, SweepTools
 from viz.state import LiveSession, RunConfig
@@ -160,3 +162,12 @@ def test_results_page_refuses_folders_outside_its_root(tmp_path: Path, monkeypat
     click(with_class(root_of(rc), "aimarket-open-sweep", v.Btn)[0])
     assert "outside the results root" in text_of(root_of(rc))
     rc.close()
+
+
+def test_play_waits_for_the_browser_to_draw_but_not_forever():
+    pacer = FramePacer()
+    assert not pacer.wait_for(1, timeout=0.05)  # nothing drawn: Play moves on after a timeout
+    threading.Timer(0.05, pacer.drawn, args=(1,)).start()
+    assert pacer.wait_for(1, timeout=5.0)
+    pacer.drawn(0)  # a late acknowledgement never moves the drawn frame back
+    assert pacer.wait_for(1, timeout=0.0)
