@@ -178,10 +178,8 @@ def write_run(root: str | Path, result: RunResult) -> Path:
         "model_version": result.model_version,
         "finished": time.time(),
     }
-    table = result.metrics.to_arrow()
-    table = table.replace_schema_metadata({META_KEY: json.dumps(meta).encode()})
     with atomic_path(path) as tmp:
-        pq.write_table(table, tmp, compression="zstd")
+        result.metrics.write_parquet(tmp, metadata={META_KEY.decode(): json.dumps(meta)})
     failure_path(root, result.run.run_id).unlink(missing_ok=True)
     return path
 
@@ -203,11 +201,25 @@ def write_failure(root: str | Path, failure: RunFailure) -> Path:
     return path
 
 
+def read_meta(path: Path) -> dict[str, Any]:
+    """A stored run's metadata (summary, timings, provenance), from the file's footer only."""
+    return json.loads((pq.read_metadata(path).metadata or {}).get(META_KEY, b"{}"))
+
+
 def read_run(path: Path) -> tuple[pl.DataFrame, dict[str, Any]]:
     """A stored run's metric rows and its metadata (summary, timings, provenance)."""
-    table = pq.read_table(path)
-    meta = json.loads((table.schema.metadata or {}).get(META_KEY, b"{}"))
-    return pl.from_arrow(table.replace_schema_metadata(None)), meta  # type: ignore[return-value]
+    return pl.read_parquet(path), read_meta(path)
+
+
+def read_runs(paths: list[Path]) -> pl.DataFrame:
+    """The metric rows of many stored runs, in the order given (one multi-file read)."""
+    if not paths:
+        return pl.DataFrame()
+    try:
+        return pl.read_parquet([str(p) for p in paths])
+    except pl.exceptions.PolarsError:
+        # Runs stored with different columns (e.g. output selections changed): align by name.
+        return pl.concat([pl.read_parquet(p) for p in paths], how="diagonal_relaxed")
 
 
 # ---- scanning ---------------------------------------------------------------------------------
@@ -316,7 +328,7 @@ FAILURE_SCHEMA: dict[str, Any] = {
 def collect(root: str | Path, plan: pl.DataFrame) -> Collected:
     """Read every run of ``plan`` (a plan table) that the store holds, in plan order."""
     root = Path(root)
-    frames: list[pl.DataFrame] = []
+    paths: list[Path] = []
     summary_rows: list[dict[str, Any]] = []
     timing_rows: list[dict[str, Any]] = []
     failure_rows: list[dict[str, Any]] = []
@@ -326,8 +338,8 @@ def collect(root: str | Path, plan: pl.DataFrame) -> Collected:
         path = run_path(root, row["run_id"])
         labels = {k: row[k] for k in LABELS}
         if path.is_file():
-            frame, meta = read_run(path)
-            frames.append(frame)
+            meta = read_meta(path)
+            paths.append(path)
             summary_rows.append({**labels, **(meta.get("summary") or {})})
             timing_rows.append(
                 {"run_id": row["run_id"], "worker": meta.get("worker", ""), **meta["timings"]}
@@ -347,8 +359,8 @@ def collect(root: str | Path, plan: pl.DataFrame) -> Collected:
             missing += 1
     label_frame = pl.DataFrame(schema=LABEL_SCHEMA)
     metrics = (
-        pl.concat(frames, how="diagonal_relaxed")
-        if frames
+        read_runs(paths)
+        if paths
         else label_frame.with_columns(pl.lit(None, pl.Utf8).alias("quarter"))
     )
     return Collected(
