@@ -19,6 +19,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import solara
 import solara.lab
@@ -35,6 +36,9 @@ from viz.components.market import MarketView
 from viz.components.network import NetworkViewCard
 from viz.results import ResultsPage
 from viz.state import LiveSession, RunConfig, Snapshot
+
+if TYPE_CHECKING:
+    from reacton.core import Ref
 
 DEFAULT_SPEED = 4
 ACK_TIMEOUT = 2.0
@@ -61,6 +65,7 @@ def play_loop(
     speed: solara.Reactive[int],
     frame: solara.Reactive[Frame],
     pacer: FramePacer,
+    latest: Ref[int],
 ) -> None:
     """Step until paused, finished or reset, at most ``speed`` quarters per second.
 
@@ -69,12 +74,19 @@ def play_loop(
     frame (or :data:`ACK_TIMEOUT` passes): the model computes quarter n + 1 while the browser
     draws quarter n, and the page is never more than one quarter behind the model. The pause
     before the next step subtracts the time all this took.
+
+    ``latest`` numbers the loops: a loop stops as soon as a newer one starts (Pause then Play
+    in quick succession), so two loops never step the same session.
     """
+    latest.current += 1
+    me = latest.current
     generation = session.generation
-    while playing.value:
+    while playing.value and latest.current == me:
         started = time.perf_counter()
         if not session.step(generation):
-            playing.value = False
+            # Over, or reset meanwhile: only the current loop of the current run says stop.
+            if latest.current == me and session.generation == generation:
+                playing.value = False
             break
         number = frame.value.number + 1
         frame.value = Frame(number, session.snapshot)
@@ -149,8 +161,9 @@ def LiveView(session: LiveSession) -> solara.Element:
     error = solara.use_reactive(None)
     selected = solara.use_reactive(None)
     pacer = solara.use_memo(FramePacer, [])
+    latest_loop = solara.use_ref(0)
     solara.lab.use_task(
-        lambda: play_loop(session, playing, speed, frame, pacer),
+        lambda: play_loop(session, playing, speed, frame, pacer, latest_loop),
         dependencies=[playing.value],
         prefer_threaded=True,
     )

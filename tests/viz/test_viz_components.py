@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,9 +11,10 @@ import ipyvuetify as v
 import ipywidgets
 import pytest
 import solara
+from reacton.core import Ref
 
 import viz.results as results_page
-from viz.app import LiveView
+from viz.app import Frame, LiveView, play_loop
 from viz.components.frame_ack import FramePacer
 from viz.levers import LEVERS
 from viz.results import ResultsPage, SweepTools
@@ -171,3 +173,25 @@ def test_play_waits_for_the_browser_to_draw_but_not_forever():
     assert pacer.wait_for(1, timeout=5.0)
     pacer.drawn(0)  # a late acknowledgement never moves the drawn frame back
     assert pacer.wait_for(1, timeout=0.0)
+
+
+def test_play_runs_to_the_end_and_a_newer_loop_replaces_an_older_one():
+    session = LiveSession(RunConfig("baseline", seed=6))
+    playing, speed = solara.reactive(True), solara.reactive(20)
+    frame = solara.reactive(Frame(0, session.snapshot))
+    pacer, latest = FramePacer(), Ref(0)
+    pacer.drawn(10**9)  # a browser that has drawn everything
+    first = threading.Thread(target=play_loop, args=(session, playing, speed, frame, pacer, latest))
+    first.start()
+    while session.snapshot.version < 3:
+        time.sleep(0.01)
+    second = threading.Thread(
+        target=play_loop, args=(session, playing, speed, frame, pacer, latest)
+    )
+    second.start()
+    first.join(timeout=30)
+    assert not first.is_alive()  # the older loop stopped when the newer one started
+    second.join(timeout=120)
+    assert not second.is_alive()
+    assert session.snapshot.finished and playing.value is False
+    assert frame.value.snapshot is session.snapshot
