@@ -203,8 +203,8 @@ def _session(
                 _Execution(plan, root, handle, report, timings, progress).run(
                     todo, runs_per_task or plan.spec.execution.runs_per_task
                 )
-    except BaseException:
-        status = "interrupted"
+    except BaseException as exc:
+        status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "aborted"
         raise
     finally:
         report.stage_s = {"plan": t_plan, "execute": time.perf_counter() - t_exec}
