@@ -158,8 +158,10 @@ def load_sweep(tools: SweepTools, path: Path, baseline: str = "baseline") -> Loa
 @solara.component
 def SweepView(tools: SweepTools, sweep: LoadedSweep) -> solara.Element:
     """Effects with confidence intervals and time-series fans of one loaded sweep."""
-    outcomes = sorted(sweep.effects["outcome"].unique().to_list()) if sweep.effects.height else []
-    years = sorted(sweep.effects["year"].unique().to_list()) if sweep.effects.height else []
+    # The sweep's own order: its [analysis] outcomes, then years as listed ("2030", "end").
+    effects = sweep.effects
+    outcomes = effects["outcome"].unique(maintain_order=True).to_list() if effects.height else []
+    years = effects["year"].unique(maintain_order=True).to_list() if effects.height else []
     outcome = solara.use_reactive(outcomes[0] if outcomes else None)
     year = solara.use_reactive(years[-1] if years else None)
     default_metric = "us_cn_gap_years" if "us_cn_gap_years" in sweep.metrics else None

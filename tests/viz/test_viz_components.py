@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -12,6 +13,7 @@ import ipywidgets
 import pytest
 import solara
 from reacton.core import Ref
+from solara.components.echarts import EchartsWidget
 
 import viz.results as results_page
 from viz.app import Frame, LiveView, play_loop
@@ -195,3 +197,22 @@ def test_play_runs_to_the_end_and_a_newer_loop_replaces_an_older_one():
     assert not second.is_alive()
     assert session.snapshot.finished and playing.value is False
     assert frame.value.snapshot is session.snapshot
+
+
+def test_results_page_opens_a_sweep_and_charts_its_effects(sweep_root: Path, monkeypatch):
+    monkeypatch.setenv(results_page.RESULTS_ROOT_ENV, str(sweep_root))
+    _box, rc = solara.render(solara.AppLayout(children=[ResultsPage()]), handle_error=False)
+    click(with_class(root_of(rc), "aimarket-open-sweep", v.Btn)[0])
+    root = root_of(rc)
+    text = text_of(root)
+    assert "6 runs" in text and "no_export_controls" in text
+    charts = {
+        w.attributes["class"].split()[-1]: w.option
+        for w in widgets(root)
+        if isinstance(w, EchartsWidget) and w.attributes
+    }
+    assert set(charts) == {"aimarket-chart-effects", "aimarket-chart-fans"}
+    effects = charts["aimarket-chart-effects"]
+    assert effects["yAxis"]["data"] == ["no_export_controls"]  # one row per intervention
+    json.dumps(charts["aimarket-chart-fans"], allow_nan=False)
+    rc.close()
