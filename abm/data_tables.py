@@ -40,7 +40,6 @@ _TYPES: dict[str, dict[str, type]] = {
     "labs": {
         "open_weight": bool,
         "best_run_flop": float,
-        "best_run_cost_busd": float,
         "cash_busd": float,
         "credit_busd": float,
         "valuation_busd": float,
@@ -48,6 +47,7 @@ _TYPES: dict[str, dict[str, type]] = {
         "first_round_busd": float,
         "patron_busd_per_year": float,
         "pedigree": float,
+        "ambition": float,
     },
     "sovereign_funds": {"aum_busd": float, "ai_tilt": float},
     "vc_funds": {"ai_dry_powder_busd": float},

@@ -20,6 +20,7 @@ EVENT_KINDS: tuple[str, ...] = (
     "rule_change",  # detail = timeline id and note
     "run_completed",  # agent = lab, amount = run cost, value = FLOP
     "entry",  # agent = new lab, amount = its first ask
+    "breakup",  # agent = broken-up lab, counterparty = the spin-off, amount = cash moved
 )
 KIND_INDEX = {k: i for i, k in enumerate(EVENT_KINDS)}
 

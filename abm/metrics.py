@@ -76,7 +76,7 @@ METRIC_DOCS: dict[str, str] = {
     "acquisitions": "Labs acquired this quarter.",
     "rounds_failed": "Asks that did not close this quarter.",
     "max_training_flop": "Largest training run completed so far, FLOP.",
-    "max_training_cost": "Compute cost of that run, USD B.",
+    "max_training_cost": "Compute cost of that run at the providers' cost (hardware, energy, building; Cottier et al.), USD B.",
     "n_labs_above_1e25": "Labs (alive or not) that completed a run of at least 1e25 FLOP.",
     "n_labs_above_1e26": "Labs (alive or not) that completed a run of at least 1e26 FLOP.",
     "compute_share": "Share of installed AI compute (H100e, incl. leaked chips) located in the region.",
@@ -96,7 +96,7 @@ METRIC_DOCS: dict[str, str] = {
     "cross_bloc_capital_share": "Of flows touching China (equity, chips, compute; last 4 quarters), the share with the US or allies on the other end.",
     "network_modularity_bloc": "Modularity of the bloc partition (US+allies / China / others) of the last 4 quarters' flows.",
     "total_ai_revenue": "Spend on AI services served this quarter (model labs and applications), USD B.",
-    "leader_valuation": "Highest post-money valuation of an alive lab, USD B.",
+    "leader_valuation": "Highest valuation of an alive lab (investors' current mark), USD B.",
     "hyperscaler_capex": "Clouds' spending on chips and data-centre power this quarter, USD B.",
     "lease_price_h100e_hour": "Capacity-weighted lease price of open clouds, USD per useful H100e-hour.",
 }
@@ -290,7 +290,7 @@ class MetricRecorder:
         put("cross_bloc_capital_share", cross_bloc_share(flows))
         put("network_modularity_bloc", bloc_modularity(to_bloc_matrix(flows)))
         put("total_ai_revenue", st.total_revenue)
-        put("leader_valuation", float(np.where(alive, labs.valuation[:n], 0.0).max(initial=0.0)))
+        put("leader_valuation", float(np.where(alive, labs.mark[:n], 0.0).max(initial=0.0)))
         put("hyperscaler_capex", float(c.capex[: c.n].sum()))
         open_c = c.alive[: c.n] & ~c.captive[: c.n] & (c.capacity[: c.n] > 0)
         lease = (

@@ -100,6 +100,7 @@ class AIMarketModel(mesa.Model):
         self.stats = QuarterStats()
         self.retired_above = [0, 0]
         self.public_compute_price = (0.0,) * len(REGIONS)
+        self.inference_per_busd = scenario.demand.inference_h100e_per_busd
         self._uid_row = np.full(1024, -1, dtype=np.int64)
         self._uid_kind: dict[int, str] = {}
         self._handles: dict[int, mesa.Agent] = {}
@@ -264,6 +265,11 @@ class AIMarketModel(mesa.Model):
 
     # ---- helpers used by the phases ------------------------------------------------------------
 
+    def demand_growth_global(self) -> float:
+        """Worldwide AI spending relative to the start (>= 1)."""
+        now = float(self.world.demand_model.sum() + self.world.demand_app.sum())
+        return max(now / self.demand0, 1.0)
+
     def demand_growth_by_region(self) -> np.ndarray:
         """AI spending in each regional market relative to the start (>= 1)."""
         now = self.world.demand_model + self.world.demand_app
@@ -272,6 +278,16 @@ class AIMarketModel(mesa.Model):
                 now, self.demand0_by_region, out=np.ones_like(now), where=self.demand0_by_region > 0
             ),
             1.0,
+        )
+
+    @property
+    def demand_momentum(self) -> float:
+        """Quarter-on-quarter growth of total AI spending (between 1 and 1.5)."""
+        hist = self.world.demand_history
+        return (
+            float(np.clip(hist[-1] / hist[-2], 1.0, 1.5))
+            if len(hist) >= 2 and hist[-2] > 0
+            else 1.0
         )
 
     def ring_slot(self) -> int:
@@ -293,6 +309,8 @@ class AIMarketModel(mesa.Model):
         for key, value in fields.items():
             getattr(self.labs, key)[rows] = value
         self.labs.entered[rows] = self.quarter_index
+        if "ambition" not in fields:
+            self.labs.ambition[rows] = self.ambition[self.labs.archetype[rows]]
         self.labs.uid[rows] = self.register_rows("labs", population.Lab, rows)
         if names is None:
             self.labs.names[start:] = [
@@ -327,11 +345,9 @@ class AIMarketModel(mesa.Model):
         return int(self._investor_base[-1] + self.vendors.n)
 
     def price_per_share(self) -> np.ndarray:
-        """USD B per share of every lab row (0 for dead labs)."""
+        """USD B per share of every lab row at investors' current mark (0 for dead labs)."""
         n = self.labs.n
-        return np.where(
-            self.labs.alive[:n], self.labs.valuation[:n] / self.labs.shares_out[:n], 0.0
-        )
+        return np.where(self.labs.alive[:n], self.labs.mark[:n] / self.labs.shares_out[:n], 0.0)
 
     def fund_vintage_by_investor(self) -> np.ndarray:
         """Quarter each investor's current fund started (venture funds); 0 for the others."""

@@ -77,6 +77,7 @@ class Policy:
         at = p["antitrust"]
         self.max_combined_share = float(at["max_combined_share"])
         self.max_hhi_delta = float(at["max_hhi_delta"])
+        self.breakup_share = float(at["breakup_share"])
         sub = p["subsidy"]["regions"]
         self.vendor_subsidy = np.array([sub[r]["vendor_busd_per_year"] for r in REGIONS]) / 4.0
         self.lab_subsidy = np.array([sub[r]["lab_busd_per_year"] for r in REGIONS]) / 4.0

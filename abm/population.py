@@ -18,6 +18,7 @@ import numpy as np
 from abm.calendar import parse_quarter
 from abm.data_tables import load_table
 from abm.regions import CN, N_REGIONS, REGION_INDEX, REGIONS
+from abm.units import FLOP_PER_H100E_QUARTER, HOURS_PER_QUARTER
 from agents.chip_vendor import DOMESTIC, INHOUSE, MERCHANT, ChipVendor
 from agents.hyperscaler import Hyperscaler
 from agents.lab import APP, ARCHETYPES, BIGTECH, CHALLENGER, FRONTIER, Lab
@@ -78,12 +79,20 @@ def build(model: AIMarketModel, vendors: list[dict[str, Any]]) -> None:
     best = labs.best_flop[:n]
     lead = int(np.argmax(best))
     w.frontier_flop = float(best[lead])
+    # The largest run so far, costed like every later run: its compute at the 2020 fleet's
+    # hardware amortised over its life, plus energy (Cottier et al.'s method).
+    cl = model.scenario.clouds
+    per_h100e_quarter = (
+        OLD_FLEET_USD_PER_H100E * cl.server_overhead / cl.chip_life_quarters
+        + OLD_FLEET_KW_PER_H100E * HOURS_PER_QUARTER * cl.energy_usd_per_mwh / 1e3
+    )
+    labs.best_cost[:n] = labs.best_flop[:n] / FLOP_PER_H100E_QUARTER * per_h100e_quarter / 1e9
     w.frontier_cost = float(labs.best_cost[lead])
     w.entry_run_flop = max(w.frontier_flop * 1e-3, 1e20)
     w.capability0 = float(np.log10(max(w.frontier_flop, 1.0)))
     opened = labs.open_weight[:n] & (best > 0)
     w.open_algo = float(labs.algo[:n][opened].max()) if opened.any() else -np.inf
-    model.vc_dry_powder0 = float(f.dry_powder[: f.n].sum())
+    model.vc_flow0 = None  # venture capital invested in the first quarter (entry reference)
 
 
 def _vendors(model: AIMarketModel, rows: list[dict[str, Any]]) -> None:
@@ -145,11 +154,12 @@ def _clouds(model: AIMarketModel) -> None:
             c.stock[i, nvidia] = installed
         c.kw[i] = installed * OLD_FLEET_KW_PER_H100E
         c.power_mw[i] = c.kw[i] / 1000.0 * 1.1
+        c.kw_hist[i] = c.kw[i]
         c.book[i] = installed * OLD_FLEET_USD_PER_H100E * 0.5 / 1e9
         useful = c.stock[i, : v.n] @ v.maturity[: v.n]
         c.internal[i] = useful * (0.8 if r["captive"] else 0.5)
         c.demand[i] = useful - c.internal[i]
-        c.demand_hist[i] = useful
+        c.demand_hist[i] = c.demand[i]
         c.alive[i] = founded[idx.tolist().index(i)] <= q0
     model._cloud_founded = founded
     model._cloud_row = row_of
@@ -248,7 +258,6 @@ def _labs(model: AIMarketModel) -> None:
             valuation=np.array([10.0]),
         )
         labs.best_flop[rows] = labs.last_flop[rows] = 3.14e23
-        labs.best_cost[rows] = 0.00206  # GPT-3 (Epoch AI All ML Systems)
         labs.capability[rows] = np.log10(3.14e23)
         labs.algo[rows] = 0.0
     n_model = round(pop.model_startups * pop.scale)
@@ -322,6 +331,14 @@ def _add_named(model: AIMarketModel, rows_data: list[dict[str, Any]]) -> np.ndar
         valuation=col("valuation_busd"),
         first_ask=col("first_round_busd"),
         patron=col("patron_busd_per_year") / 4.0,
+        ambition=np.array(
+            [
+                r["ambition"]
+                if r["ambition"] > 0
+                else model.ambition[ARCHETYPES.index(r["archetype"])]
+                for r in rows_data
+            ]
+        ),
         partner=np.array([cloud.get(r["partner"], -1) for r in rows_data]),
         parent=np.array([cloud.get(r["parent"], -1) for r in rows_data]),
     )
@@ -343,7 +360,6 @@ def _add_named(model: AIMarketModel, rows_data: list[dict[str, Any]]) -> np.ndar
     # firm of the region the rest.
     funded = rows[(labs.valuation[rows] > 0) & (labs.first_ask[rows] <= 0)]
     _seed_stakes(model, funded, labs.cash[funded] + labs.credit[funded])
-    labs.best_cost[rows] = col("best_run_cost_busd")
     return rows
 
 

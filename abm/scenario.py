@@ -38,9 +38,23 @@ class ScenarioError(ValueError):
         super().__init__("invalid scenario:\n  " + "\n  ".join(problems))
 
 
-def P(default: Any, lo: float | None, hi: float | None, doc: str, *, source: str | None = None):
-    """A bounded parameter. ``source`` names the data it comes from; without it, it is invented."""
+FIT = "fitted by method of simulated moments to T9-T12 (aimarket calibrate; docs/calibration.md)"
+
+
+def P(
+    default: Any,
+    lo: float | None,
+    hi: float | None,
+    doc: str,
+    *,
+    source: str | None = None,
+    fitted: bool = False,
+):
+    """A bounded parameter. ``source`` names the data it comes from; without it, it is invented.
+    ``fitted`` marks an invented parameter whose value was estimated (see :data:`FIT`)."""
     extra: dict[str, Any] = {"source": source} if source else {"invented": True}
+    if fitted:
+        extra["fitted"] = FIT
     return Field(default, ge=lo, le=hi, description=doc, json_schema_extra=extra)
 
 
@@ -91,13 +105,16 @@ class Population(Section):
         "AI venture dry powder at start, USD B (Crunchbase AI funding ~$36B in 2020).",
     )
     entry_per_quarter: float = P(
-        110.0,
+        70.0,
         0.0,
         1e6,
-        "Expected new startups per quarter when venture capital is at its 2020 level.",
+        "Expected new startups per quarter while venture investment stays at its 2020 level.",
     )
     entry_capital_elasticity: float = P(
-        1.0, 0.0, 5.0, "Elasticity of the entry rate to the venture capital available (dry powder)."
+        0.5,
+        0.0,
+        5.0,
+        "Elasticity of the entry rate to venture capital invested over the last year.",
     )
 
 
@@ -105,14 +122,19 @@ class Demand(Section):
     """Spending on AI services: grows with the capability the market can buy, then saturates."""
 
     base_busd_per_year: float = P(
-        0.06, 0.0, 1e5, "Global spend on AI model services and AI applications in 2020, USD B/yr."
+        0.187,
+        0.0,
+        1e5,
+        "Global spend on AI model services and AI applications in 2020, USD B/yr.",
+        fitted=True,
     )
     capability_elasticity: float = P(
-        0.5,
+        0.6004,
         0.0,
         2.0,
         "Growth of demand per order of magnitude of frontier effective compute available in a market "
         "(log10 demand per log10 effective FLOP).",
+        fitted=True,
     )
     ceiling_busd_per_year: float = P(
         1500.0, 1.0, 1e6, "Saturation level of global AI spend, USD B/yr (logistic ceiling)."
@@ -151,10 +173,10 @@ class LabBehaviour(Section):
     """How labs train, sell, raise money and value themselves."""
 
     beta_capability: float = P(
-        2.2, 0.0, 20.0, "Logit sensitivity of demand to capability, per order of magnitude."
+        4.0, 0.0, 20.0, "Logit sensitivity of demand to capability, per order of magnitude."
     )
     lock_in: float = P(
-        2.0, 0.0, 20.0, "Lock-in exponent on last quarter's share, (1 + share)^lock_in."
+        3.0, 0.0, 20.0, "Lock-in exponent on last quarter's share, (1 + share)^lock_in."
     )
     niche_sigma: float = P(1.0, 0.0, 5.0, "Dispersion of application startups' niche appeal (log).")
     algo_halving_months: float = P(
@@ -215,26 +237,40 @@ class LabBehaviour(Section):
     )
     runway_quarters: float = P(6.0, 1.0, 40.0, "A lab raises when its runway falls below this.")
     war_chest_share: float = P(
-        0.15,
+        0.3282,
         0.0,
         0.9,
         "A model lab raises at least this share of its valuation once a year (compute race war chest).",
+        fitted=True,
     )
     max_dilution: float = P(0.25, 0.01, 0.9, "Largest share of the company sold in one round.")
     revenue_multiple: float = P(
-        5.0, 0.1, 200.0, "Valuation per USD of annual revenue at zero growth."
+        1.0,
+        0.1,
+        200.0,
+        "Valuation per USD of annual revenue at zero growth.",
+        fitted=True,
     )
     growth_horizon_years: float = P(
-        1.0, 0.0, 10.0, "Years of current revenue growth investors extrapolate into a valuation."
+        2.0, 0.0, 10.0, "Years of current revenue growth investors extrapolate into a valuation."
     )
-    growth_cap: float = P(4.0, 1.0, 50.0, "Highest yearly revenue growth investors extrapolate.")
-    capability_value_multiple: float = P(
-        25.0, 0.0, 1000.0, "Valuation of a frontier-class lab per USD of the frontier run's cost."
+    growth_cap: float = P(2.0, 1.0, 50.0, "Highest yearly revenue growth investors extrapolate.")
+    contender_value_share: float = P(
+        0.3,
+        0.0,
+        2.0,
+        "A contender at the frontier is valued at this share of the leading lab (option on catching it).",
     )
     hype_premium: float = P(
-        0.5, 0.0, 10.0, "Extra valuation of the capability leader (decays by rank)."
+        0.0693,
+        0.0,
+        10.0,
+        "Extra valuation of the capability leader (decays by rank).",
+        fitted=True,
     )
-    failed_round_haircut: float = P(0.3, 0.0, 0.95, "Price cut at each retry after a failed round.")
+    failed_round_haircut: float = P(
+        0.15, 0.0, 0.95, "Price cut at each retry after a failed round."
+    )
     max_failed_rounds: int = P(2, 0, 20, "Failed rounds in a row a cash-starved lab survives.")
     algo_absorb_rate: float = P(
         0.3, 0.0, 1.0, "Share of its algorithmic gap to the frontier a lab closes per quarter."
@@ -256,6 +292,15 @@ class LabBehaviour(Section):
         0.03, 0.0, 10.0, "A new model lab's first ask as a share of the largest run's cost."
     )
     app_seed_busd: float = P(0.004, 0.0, 10.0, "Median first ask of an application startup, USD B.")
+    strategic_acquisition_rate: float = P(
+        0.25,
+        0.0,
+        1.0,
+        "Chance per quarter that a market leader bids for its largest rising challenger.",
+    )
+    strategic_premium: float = P(
+        1.3, 0.5, 5.0, "Price of a rising challenger over its current mark."
+    )
     acquisition_price_share: float = P(
         0.5, 0.0, 5.0, "Price of a distressed lab as a share of its last post-money valuation."
     )
@@ -307,7 +352,10 @@ class InvestorBehaviour(Section):
     )
     parent_ai_share_max: float = P(0.15, 0.0, 1.0, "Ceiling of that share.")
     parent_ai_elasticity: float = P(
-        0.3, 0.0, 5.0, "Elasticity of the parent's share to the size of the AI market."
+        0.3,
+        0.0,
+        5.0,
+        "Elasticity of the parent's share to the growth of AI spending in its home market.",
     )
 
 
@@ -321,7 +369,11 @@ class CloudBehaviour(Section):
         2.5, 1.0, 20.0, "Highest yearly demand growth a cloud extrapolates."
     )
     capacity_headroom: float = P(
-        0.25, 0.0, 5.0, "Spare capacity a cloud wants above expected demand."
+        0.4927,
+        0.0,
+        5.0,
+        "Spare capacity a cloud wants above expected demand.",
+        fitted=True,
     )
     baseline_ai_capex_share: float = P(
         0.03,
@@ -330,12 +382,13 @@ class CloudBehaviour(Section):
         "Share of its parent's cash flow a cloud spent on accelerators for its own AI workloads in 2020.",
     )
     internal_ai_elasticity: float = P(
-        0.35,
+        0.4146,
         0.0,
         5.0,
-        "Elasticity of that share to the growth of AI spending in the cloud's region.",
+        "Elasticity of that share to the growth of AI spending worldwide.",
+        fitted=True,
     )
-    internal_ai_share_max: float = P(0.35, 0.0, 1.0, "Ceiling of that share.")
+    internal_ai_share_max: float = P(0.2173, 0.0, 1.0, "Ceiling of that share.", fitted=True)
     chip_choice_sharpness: float = P(
         3.0, 0.0, 100.0, "Logit sharpness of chip choice on useful compute per dollar."
     )
@@ -622,8 +675,14 @@ class ComputeThreshold(Section):
 
 
 class Antitrust(Section):
-    """Merger control on acquisitions of labs."""
+    """Merger control on acquisitions of labs, and a structural remedy (break-up)."""
 
+    breakup_share: float = P(
+        0.0,
+        0.0,
+        1.0,
+        "Break up a lab whose share of a market stays above this for a year (0 = never).",
+    )
     max_combined_share: float = P(
         0.6,
         0.0,
@@ -947,6 +1006,7 @@ def parameter_table(model: type[BaseModel] = Scenario, prefix: str = "") -> list
                 "bounds": _bounds(model, (name,)),
                 "description": field.description or "",
                 "invented": bool(extra.get("invented")),
+                "fitted": extra.get("fitted", ""),
                 "source": extra.get("source", ""),
             }
         )

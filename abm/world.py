@@ -23,12 +23,17 @@ class World:
     capability0: float = 0.0  # global frontier capability at the start (log10 effective FLOP)
     demand_model: np.ndarray = field(default_factory=lambda: np.zeros(N_REGIONS))  # USD B/quarter
     demand_app: np.ndarray = field(default_factory=lambda: np.zeros(N_REGIONS))  # USD B/quarter
-    site_h100e: float = 1e3  # useful H100e the largest data-centre site can host now
+    site_h100e: np.ndarray = field(default_factory=lambda: np.full(N_REGIONS, 1e3))
+    """Useful H100e the largest site of each region can host now, with the chips it may buy."""
     frontier_history: list[float] = field(
         default_factory=list
     )  # global frontier capability by quarter
     valuation_history: list[float] = field(default_factory=list)  # total lab valuation by quarter
+    demand_history: list[float] = field(default_factory=list)  # total AI spending by quarter, USD B
+    vc_flow_history: list[float] = field(
+        default_factory=list
+    )  # venture capital invested by quarter, USD B
 
-    def max_run_flop(self, run_quarters: int) -> float:
-        """Largest final run that fits on the largest site in ``run_quarters``, FLOP."""
+    def max_run_flop(self, run_quarters: int) -> np.ndarray:
+        """Largest final run that fits on the largest site of each region in ``run_quarters``, FLOP."""
         return self.site_h100e * run_quarters * FLOP_PER_H100E_QUARTER

@@ -48,17 +48,19 @@ def cloud_table_class(n_vendors: int) -> type[Table]:
             "stock": (np.float64, n_vendors, 0.0),  # raw H100e installed, by vendor (licensed)
             "leaked": (np.float64, n_vendors, 0.0),  # raw H100e bought through grey channels
             "kw": (np.float64, 0, 0.0),  # facility kW the installed chips draw
+            "kw_hist": (np.float64, 5, 0.0),  # ring buffer (5 quarters) of kw
             "book": (np.float64, 0, 0.0),  # book value of chips, USD B
             "power_mw": (np.float64, 0, 0.0),  # built data-centre power
             "pipeline": (np.float64, MAX_LEAD, 0.0),  # MW completing in k quarters
             "internal": (np.float64, 0, 0.0),  # useful H100e for the cloud's own AI workloads
             "demand": (np.float64, 0, 0.0),  # useful H100e labs asked of it last quarter
-            "demand_hist": (np.float64, 5, 0.0),  # ring buffer (5 quarters) of demand + internal
+            "demand_hist": (np.float64, 5, 0.0),  # ring buffer (5 quarters) of lab demand
             "contracted": (np.float64, 0, 0.0),  # partner labs' planned training, H100e/quarter
             "capacity": (np.float64, 0, 0.0),  # useful H100e leasable this quarter
             "leased": (np.float64, 0, 0.0),
             "price": (np.float64, 0, 0.0),  # USD B per useful H100e-quarter
             "cost": (np.float64, 0, 0.0),
+            "amortised": (np.float64, 0, 0.0),  # hardware over its life + energy + building
             "lease_rev": (np.float64, 0, 0.0),
             "best_price": (np.float64, 0, 1e-5),  # USD B per useful H100e of its best buy now
             "new_kw": (np.float64, 0, 1.4),  # facility kW per useful H100e of that buy
@@ -125,32 +127,44 @@ def plan_capex(model: AIMarketModel) -> None:
     alive = c.alive[:n]
     life = s.chip_life_quarters
     horizon = s.expansion_horizon_quarters
-    capacity = useful_capacity(model)
-    slot = model.ring_slot_year_ago()
-    now = c.demand[:n] + c.internal[:n]
-    year_ago = c.demand_hist[:n, slot]
+    # Capacity for labs: extrapolate the lab demand it saw, or its partners' plans if larger.
+    leasable = np.maximum(useful_capacity(model) - c.internal[:n], 0.0)
+    now = c.demand[:n]
+    year_ago = c.demand_hist[:n, model.ring_slot_year_ago()]
     growth = np.clip(
         np.divide(now, year_ago, out=np.ones(n), where=year_ago > 0), 1.0, s.demand_growth_cap
     )
-    expected = now * growth ** (horizon / 4.0)
-    target = np.maximum(expected, c.contracted[:n] + c.internal[:n]) * (1.0 + s.capacity_headroom)
+    target = np.maximum(now * growth ** (horizon / 4.0), c.contracted[:n]) * (
+        1.0 + s.capacity_headroom
+    )
     # Build for labs only while leasing pays: a cloud whose price no longer covers the cost of
     # new capacity waits (captives build for their lab regardless).
     pays = (c.price[:n] >= c.cost[:n]) | c.captive[:n]
-    target = np.where(pays, target, np.minimum(target, capacity))
-    surviving = capacity * (1.0 - 1.0 / life) ** horizon
+    target = np.where(pays, target, np.minimum(target, leasable))
+    surviving = leasable * (1.0 - 1.0 / life) ** horizon
     best_price = c.best_price[:n]
     backlog_useful = c.backlog[:n] / np.maximum(best_price, 1e-12)
     gap = np.maximum(target - surviving - backlog_useful, 0.0)
-    # Own AI workloads (search, ads, assistants) grow with AI spending in the cloud's region.
-    growth = model.demand_growth_by_region()[c.region[:n]]
+    # Own AI workloads (search, ads, feeds, assistants) grow with AI spending worldwide: these
+    # firms match their global peers whatever their home market's models can do.
     own_share = np.minimum(
-        s.baseline_ai_capex_share * growth**s.internal_ai_elasticity, s.internal_ai_share_max
+        s.baseline_ai_capex_share * model.demand_growth_global() ** s.internal_ai_elasticity,
+        s.internal_ai_share_max,
     )
     internal_budget = own_share * c.opcf[:n]
     chips = np.where(alive, gap * best_price + internal_budget + c.backlog[:n], 0.0)
+    internal_new = internal_budget / np.maximum(best_price, 1e-12)
     # Power for the target fleet at the kW per useful H100e of today's best buy, with a lead time.
-    mw_needed = (c.kw[:n] / 1000.0) + np.maximum(target - surviving, 0.0) * c.new_kw[:n] / 1000.0
+    # Power is ordered for the fleet expected when it comes online: today's fleet plus this
+    # order, grown at the fleet's own pace over the lead time.
+    kw_year_ago = c.kw_hist[:n, model.ring_slot_year_ago()]
+    fleet_growth = np.clip(
+        np.divide(c.kw[:n], kw_year_ago, out=np.ones(n), where=kw_year_ago > 0), 1.0, 3.0
+    )
+    lead = min(s.power_lead_quarters, MAX_LEAD - 1)
+    mw_needed = (
+        (c.kw[:n] + (gap + internal_new) * c.new_kw[:n]) / 1000.0 * fleet_growth ** (lead / 4.0)
+    )
     mw_coming = c.power_mw[:n] + c.pipeline[:n].sum(axis=1)
     new_mw = np.where(alive, np.maximum(mw_needed - mw_coming, 0.0), 0.0)
     power_cost = new_mw * s.dc_capex_busd_per_mw
@@ -160,7 +174,6 @@ def plan_capex(model: AIMarketModel) -> None:
     afford = np.maximum(c.cash[:n], 0.0)
     power_paid = np.minimum(power_cost, afford)
     scale = np.divide(power_paid, power_cost, out=np.ones(n), where=power_cost > 0)
-    lead = min(s.power_lead_quarters, MAX_LEAD - 1)
     c.pipeline[:n, lead] += new_mw * scale
     c.cash[:n] -= power_paid
     model.ledger.money_out("dc_builders", float(power_paid.sum()))
@@ -214,6 +227,10 @@ def set_prices(model: AIMarketModel) -> None:
         c.debt[:n] * s.interest_rate / 4.0, capacity, out=np.zeros(n), where=capacity > 1.0
     )
     cost = hardware + energy + building + interest
+    # The same compute at Cottier et al.'s cost basis: hardware amortised over its service life.
+    c.amortised[:n] = (
+        c.best_price[:n] * s.server_overhead / s.chip_life_quarters + energy + building
+    )
     ratio = np.divide(c.demand[:n], c.capacity[:n], out=np.ones(n), where=c.capacity[:n] > 0)
     price = lease_price(cost, ratio, s.lease_margin, s.lease_scarcity_elasticity)
     c.cost[:n] = cost
@@ -245,6 +262,8 @@ def operate(model: AIMarketModel) -> None:
     c.kw[:n] *= keep
     c.book[:n] *= keep
     c.internal[:n] *= keep
+    c.kw_hist[:n, model.ring_slot()] = c.kw[:n]
+    c.internal[:n] = np.minimum(c.internal[:n], useful_capacity(model))
     c.power_mw[:n] += c.pipeline[:n, 0]
     c.pipeline[:n, :-1] = c.pipeline[:n, 1:]
     c.pipeline[:n, -1] = 0.0

@@ -25,13 +25,14 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import mesa
 import numpy as np
 
-from abm.regions import N_REGIONS, REGIONS
+from abm.regions import BLOC_OF_REGION, N_REGIONS, REGIONS, WEST_BLOC
 from abm.table import Table
 from abm.units import FLOP_PER_H100E_QUARTER
 
 if TYPE_CHECKING:
     from abm.model import AIMarketModel
 
+BLOC = np.array(BLOC_OF_REGION)
 ARCHETYPES: tuple[str, ...] = (
     "frontier",
     "bigtech",
@@ -54,6 +55,11 @@ class LabTable(Table):
         "entered": (np.int32, 0, 0),  # absolute quarter of entry
         "exited": (np.int32, 0, -1),
         "pedigree": (np.float64, 0, 1.0),  # team quality (1 = typical)
+        "ambition": (
+            np.float64,
+            0,
+            0.0,
+        ),  # ceiling of its runs, share of the largest run a site allows
         "niche": (np.float64, 0, 0.0),  # application startups: log appeal of their niche
         "cash": (np.float64, 0, 0.0),
         "credit": (np.float64, 0, 0.0),  # cloud credits, spendable only at the partner cloud
@@ -66,6 +72,7 @@ class LabTable(Table):
         "parent": (np.int32, 0, -1),  # parent company's cloud row (big-tech labs)
         "patron": (np.float64, 0, 0.0),  # USD B per quarter from an outside patron
         "revenue": (np.float64, 0, 0.0),  # USD B this quarter
+        "potential_revenue": (np.float64, 0, 0.0),  # its share of demand, served or not
         "revenue_hist": (np.float64, 5, 0.0),  # ring buffer: revenue of the last 5 quarters
         "share": (np.float64, N_REGIONS, 0.0),  # last quarter's share in each market
         "spend_cum": (np.float64, 0, 0.0),  # application startups: cumulative growth spend
@@ -86,13 +93,17 @@ class LabTable(Table):
         "train_got": (np.float64, 0, 0.0),
         "inf_got": (np.float64, 0, 0.0),
         "compute_spend": (np.float64, 0, 0.0),  # USD B paid for compute this quarter
+        "compute_cost_basis": (np.float64, 0, 0.0),  # the same compute at the providers' cost
+        "offered": (np.float64, 0, 0.0),  # USD B offered in the last failed round
         "lease_price": (np.float64, 0, 0.0),  # expected USD B per useful H100e-quarter
         "valuation": (np.float64, 0, 0.0),  # last post-money
+        "mark": (np.float64, 0, 0.0),  # what investors would pay now (pre-money estimate)
         "shares_out": (np.float64, 0, 1.0),  # founders hold the first share
         "ask": (np.float64, 0, 0.0),
         "ask_pre": (np.float64, 0, 0.0),
         "first_ask": (np.float64, 0, 0.0),  # entrants: the round they start with
         "failed": (np.int16, 0, 0),  # failed rounds in a row
+        "dominant": (np.int16, 0, 0),  # quarters in a row above the break-up share
         "last_round": (np.int32, 0, -99),  # absolute quarter of the last closed round
         "raised_total": (np.float64, 0, 0.0),
     }
@@ -146,7 +157,8 @@ def absorb_algorithms(model: AIMarketModel) -> None:
     n = labs.n
     algo = labs.algo[:n]
     arch = labs.archetype[:n]
-    leader = (arch == FRONTIER) | (arch == BIGTECH)
+    # The algorithmic frontier is set by the US-led bloc's frontier and big-tech labs.
+    leader = ((arch == FRONTIER) | (arch == BIGTECH)) & (BLOC[labs.region[:n]] == WEST_BLOC)
     gap = np.maximum(w.algo_frontier - algo, 0.0)
     new = algo + s.algo_absorb_rate * gap
     open_level = w.open_algo - (1.0 - s.open_weight_absorb) * np.maximum(w.open_algo - algo, 0.0)
@@ -199,7 +211,7 @@ def next_run_flop(model: AIMarketModel) -> np.ndarray:
     """
     labs, w, s = model.labs, model.world, model.scenario.labs
     n = labs.n
-    ceiling = model.ambition[labs.archetype[:n]] * w.max_run_flop(s.run_quarters)
+    ceiling = labs.ambition[:n] * w.max_run_flop(s.run_quarters)[labs.region[:n]]
     step = np.maximum(s.run_multiple * labs.last_flop[:n], s.frontier_fraction * ceiling)
     return np.maximum(np.minimum(step, ceiling), w.entry_run_flop)
 
@@ -217,18 +229,17 @@ def compute_requests(model: AIMarketModel, inference_per_busd: float) -> None:
     remaining = np.maximum(labs.run_target[:n] - labs.run_done[:n], 0.0)
     quarters_left = np.maximum(s.run_quarters - labs.run_age[:n], 1)
     final = np.where(active, remaining / FLOP_PER_H100E_QUARTER / quarters_left, 0.0)
-    final = np.minimum(final, model.world.site_h100e)  # a final run fits on one site
+    final = np.minimum(
+        final, model.world.site_h100e[labs.region[:n]]
+    )  # a final run fits on one site
     working_towards = np.where(labs.run_target[:n] > 0, labs.run_target[:n], next_run_flop(model))
     cycle = s.run_quarters + s.run_gap_quarters
     research = np.where(
         model_lab, s.experiment_overhead * working_towards / FLOP_PER_H100E_QUARTER / cycle, 0.0
     )
-    hist = labs.revenue_hist[:n]
-    growth = np.clip(labs.revenue[:n] / np.maximum(hist.min(axis=1), 1e-9), 1.0, 1.5)
+    # Inference for the demand its models drew last quarter, growing as total demand grows.
     inference = np.where(
-        model_lab,
-        labs.revenue[:n] * np.where(labs.revenue[:n] > 0, growth, 1.0) * inference_per_busd,
-        0.0,
+        model_lab, labs.potential_revenue[:n] * model.demand_momentum * inference_per_busd, 0.0
     )
     price = np.maximum(labs.lease_price[:n], 1e-12)
     spendable = (
@@ -256,13 +267,15 @@ def progress_runs(model: AIMarketModel) -> tuple[np.ndarray, np.ndarray, np.ndar
     got_flop = final_got * FLOP_PER_H100E_QUARTER
     remaining = np.maximum(labs.run_target[:n] - labs.run_done[:n], 0.0)
     labs.run_done[:n] += np.where(active, np.minimum(got_flop, remaining), 0.0)
-    final_paid = np.divide(
-        labs.compute_spend[:n] * final_got,
+    # A run's cost at the providers' cost of compute (hardware, energy, building), as Cottier
+    # et al. measure it; what the lab paid on top is the clouds' margin.
+    final_cost = np.divide(
+        labs.compute_cost_basis[:n] * final_got,
         labs.train_got[:n] + labs.inf_got[:n],
         out=np.zeros(n),
         where=(labs.train_got[:n] + labs.inf_got[:n]) > 0,
     )
-    labs.run_cost[:n] += np.where(active, final_paid, 0.0)
+    labs.run_cost[:n] += np.where(active, final_cost, 0.0)
     labs.run_age[:n] += active.astype(np.int16)
     done = active & (
         (labs.run_done[:n] >= 0.999 * labs.run_target[:n])
@@ -296,23 +309,32 @@ def progress_runs(model: AIMarketModel) -> tuple[np.ndarray, np.ndarray, np.ndar
 def pre_money(model: AIMarketModel) -> np.ndarray:
     """What investors will pay for each lab before new money, USD B.
 
-    The larger of a revenue value (annual revenue x multiple x extrapolated growth) and, for
-    model labs, a capability value (a multiple of the frontier run's cost, falling tenfold per
-    order of magnitude behind, scaled by team pedigree), with a premium for the capability
-    leaders. Earlier prices anchor it from below; each failed round cuts it.
+    The larger of a market value and, for model labs, a capability value, with a premium for
+    the capability leaders. The market value is annual revenue x ``revenue_multiple`` x the
+    growth investors extrapolate over ``growth_horizon_years``: for a model lab, its share of
+    demand (served or not) grown at the AI market's pace; for an application startup, its own
+    revenue at its own pace. The capability value prices a contender as an option on catching
+    the leader: ``contender_value_share`` of the leading model lab's market value, falling
+    tenfold per order of magnitude of training compute behind the largest run, scaled by team
+    pedigree. Earlier prices anchor it from below; each failed round cuts it.
     """
     labs, w, s = model.labs, model.world, model.scenario.labs
     n = labs.n
+    model_lab = model_lab_mask(labs)
     rev = labs.revenue[:n]
     prev = labs.revenue_hist[:n, model.ring_slot_year_ago()]
-    growth = np.clip(np.divide(rev, prev, out=np.ones(n), where=prev > 1e-6), 1.0, s.growth_cap)
-    value_rev = 4.0 * rev * s.revenue_multiple * growth**s.growth_horizon_years
-    model_lab = model_lab_mask(labs)
+    own_growth = np.divide(rev, prev, out=np.ones(n), where=prev > 1e-6)
+    hist = w.demand_history
+    market_growth = hist[-1] / hist[-5] if len(hist) >= 5 and hist[-5] > 0 else 1.0
+    growth = np.clip(np.where(model_lab, market_growth, own_growth), 1.0, s.growth_cap)
+    base = np.where(model_lab, np.maximum(labs.potential_revenue[:n], rev), rev)
+    value_rev = 4.0 * base * s.revenue_multiple * growth**s.growth_horizon_years
     best = np.maximum(np.maximum(labs.best_flop[:n], labs.run_done[:n]), 1.0)
     gap = np.clip(np.log10(max(w.frontier_flop, 1.0)) - np.log10(best), 0.0, 4.0)
+    leader_value = float(np.max(np.where(model_lab, value_rev, 0.0), initial=0.0))
     value_cap = np.where(
         model_lab,
-        s.capability_value_multiple * w.frontier_cost * 10.0 ** (-gap) * labs.pedigree[:n] / 3.0,
+        s.contender_value_share * leader_value * 10.0 ** (-gap) * labs.pedigree[:n] / 3.0,
         0.0,
     )
     value = np.maximum(value_rev, value_cap)
@@ -357,6 +379,8 @@ def funding_asks(model: AIMarketModel, pre: np.ndarray) -> np.ndarray:
         model_lab, (need_model > 0.25 * (next_cost + 1e-9)) | yearly, runway < s.runway_quarters
     )
     cap = s.max_dilution / (1.0 - s.max_dilution) * pre
+    # After a failed round a lab asks for about what investors offered.
+    cap = np.where(labs.failed[:n] > 0, np.minimum(cap, 1.2 * labs.offered[:n]), cap)
     ask = np.minimum(need, cap)
     new = labs.last_round[:n] < 0
     ask = np.where(new & (labs.first_ask[:n] > 0), labs.first_ask[:n], ask)

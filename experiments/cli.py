@@ -7,6 +7,7 @@
     aimarket compare DIR [--baseline NAME]
     aimarket sensitivity DIR
     aimarket validate [--seeds N] [--workers N] [--json]
+    aimarket calibrate [--points N] [--seeds N]                       fit behavioural parameters
     aimarket app [--host 127.0.0.1] [--port 8765]
 
 Bad input (unknown scenario or key, value out of range, malformed TOML) exits with status 2
@@ -82,7 +83,11 @@ def _cmd_params(args: argparse.Namespace) -> int:
     print("| parameter | value | allowed | meaning | provenance |")
     print("|---|---|---|---|---|")
     for r in rows:
-        prov = "invented" if r["invented"] else (r["source"] or "setting")
+        prov = (
+            ("fitted (MSM, T9-T12)" if r["fitted"] else "invented")
+            if r["invented"]
+            else (r["source"] or "setting")
+        )
         value = r["default"]
         if isinstance(value, dict):
             value = ", ".join(f"{k}: {v}" for k, v in value.items())
@@ -112,6 +117,12 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     from experiments import validate
 
     return validate.main(args)
+
+
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    from experiments import calibrate
+
+    return calibrate.main(args)
 
 
 def _cmd_app(args: argparse.Namespace) -> int:
@@ -172,7 +183,28 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--workers", type=int, default=None)
     v.add_argument("--json", action="store_true", help="print the table as JSON")
     v.add_argument("--out", default="runs/validation", help="directory for the report")
+    v.add_argument(
+        "--steps", type=int, default=None, help="quarters to simulate (default: the full baseline)"
+    )
+    v.add_argument(
+        "--stability", action="store_true", help="also compare medians at 10 and 40 seeds"
+    )
     v.set_defaults(func=_cmd_validate)
+
+    cal = sub.add_parser(
+        "calibrate", help="estimate the behavioural parameters (method of simulated moments)"
+    )
+    cal.add_argument("--scenario", default="baseline")
+    cal.add_argument(
+        "--points", type=int, default=48, help="Latin-hypercube points before refinement"
+    )
+    cal.add_argument(
+        "--refine", type=int, default=40, help="Nelder-Mead evaluations after the design"
+    )
+    cal.add_argument("--seeds", type=int, default=4, help="seeds per point (common random numbers)")
+    cal.add_argument("--workers", type=int, default=None)
+    cal.add_argument("--out", default="runs/calibration")
+    cal.set_defaults(func=_cmd_calibrate)
 
     a = sub.add_parser("app", help="serve the live simulation page")
     a.add_argument("--host", default="127.0.0.1")

@@ -3,7 +3,7 @@
 Two stages, both pure and vectorised (sorting and cumulative sums, no pairwise scans):
 
 1. :func:`serve_partners` — each lab with a cloud partner (equity-for-compute deals, parent
-   clouds, captive data centres) is served by that partner first, in priority order.
+   clouds, captive data centres) is served by that partner first, pro rata if it is short.
 2. :func:`clear_spot` — what is left is a spot market: buyers ranked by willingness to pay take
    capacity from the cheapest clouds first. The allocation is the overlap of the buyers'
    cumulative demand with the clouds' cumulative supply, so it yields at most
@@ -17,34 +17,22 @@ from __future__ import annotations
 import numpy as np
 
 
-def serve_partners(
-    request: np.ndarray, partner: np.ndarray, priority: np.ndarray, capacity: np.ndarray
-) -> np.ndarray:
-    """Fill each lab's request from its partner cloud, higher ``priority`` first.
+def serve_partners(request: np.ndarray, partner: np.ndarray, capacity: np.ndarray) -> np.ndarray:
+    """Fill each lab's request from its partner cloud; a short partner rations pro rata.
 
     Args:
         request: (L,) H100e wanted.
         partner: (L,) cloud index, or -1 for none.
-        priority: (L,) larger is served first within a partner.
         capacity: (H,) H100e each cloud can lease this quarter.
 
     Returns:
         (L,) H100e filled (0 where there is no partner).
     """
-    filled = np.zeros_like(request, dtype=float)
-    idx = np.flatnonzero((partner >= 0) & (request > 0))
-    if idx.size == 0:
-        return filled
-    order = idx[np.lexsort((-priority[idx], partner[idx]))]
-    p = partner[order]
-    r = request[order]
-    cum = np.cumsum(r)
-    before_all = cum - r
-    starts = np.r_[True, p[1:] != p[:-1]]
-    group_base = np.maximum.accumulate(np.where(starts, before_all, 0.0))
-    before = before_all - group_base
-    filled[order] = np.clip(capacity[p] - before, 0.0, r)
-    return filled
+    has = partner >= 0
+    p = np.where(has, partner, 0)
+    wanted = np.bincount(p, weights=np.where(has, request, 0.0), minlength=len(capacity))
+    fill = np.minimum(1.0, np.divide(capacity, wanted, out=np.ones_like(wanted), where=wanted > 0))
+    return np.where(has, request * fill[p], 0.0)
 
 
 def clear_spot(

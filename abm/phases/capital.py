@@ -39,6 +39,7 @@ def run(model: AIMarketModel) -> None:
     si = model.scenario.investors
     n = labs.n
     pre = lab.pre_money(model)
+    labs.mark[:n] = np.where(labs.alive[:n], np.maximum(pre, labs.valuation[:n]), 0.0)
     model.world.valuation_history.append(
         float(np.where(labs.alive[:n], np.maximum(pre, labs.valuation[:n]), 0.0).sum())
     )
@@ -54,6 +55,7 @@ def run(model: AIMarketModel) -> None:
     _apply(model, rows, pre, result)
     failed = rows[~result.closed]
     labs.failed[failed] += 1
+    labs.offered[failed] = result.offered[~result.closed]
     model.event_log.add(
         model.quarter_index,
         "round_failed",
@@ -95,8 +97,8 @@ def _committed(
 ) -> np.ndarray:
     """Money each investor has tied up: invested in closed rounds plus offers on open asks."""
     invested = np.bincount(result.investor, weights=result.amount, minlength=n_investors)
-    pending = offers.ask.size and is_open[offers.ask]
     if offers.amount.size:
+        pending = is_open[offers.ask]
         invested += np.bincount(
             offers.investor, weights=np.where(pending, offers.amount, 0.0), minlength=n_investors
         )

@@ -17,7 +17,7 @@ import numpy as np
 from abm.catalogue import CHINA_ONLY, DOMESTIC, OWNER_ONLY
 from abm.markets.chips import CONTROLLED, logit_split, ration_by_capacity
 from abm.network import CHIPS, EQUITY
-from abm.regions import CN
+from abm.regions import CN, REGIONS
 from agents import chip_vendor, hyperscaler
 from agents.sovereign_fund import VENDORS
 
@@ -102,8 +102,15 @@ def run(model: AIMarketModel) -> None:
     # The largest site's power, and the useful H100e it can host with the best chips on sale.
     cl = model.scenario.clouds
     site_mw = cl.largest_site_mw * cl.site_growth_per_year ** (model.t / 4.0)
+    # Each region's largest site is built with the most power-efficient chips its clouds may
+    # legally buy (export controls make China's sites hold less compute per MW).
     kw_per_useful = kw_unit / np.maximum(useful, 1e-12)
-    best_kw = float(kw_per_useful[on_sale].min()) if on_sale.any() else 1.4
+    kw_by_buyer = np.where(legal_ok, kw_per_useful[None, :], np.inf).min(axis=1)
+    best_kw = np.full(len(REGIONS), np.inf)
+    np.minimum.at(best_kw, region, kw_by_buyer)
+    best_kw = np.where(
+        np.isfinite(best_kw), best_kw, float(kw_per_useful[on_sale].min(initial=1.4))
+    )
     model.world.site_h100e = site_mw * 1000.0 / best_kw
 
     hyperscaler.plan_capex(model)

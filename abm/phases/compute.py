@@ -28,19 +28,22 @@ if TYPE_CHECKING:
 def fund_labs(model: AIMarketModel) -> None:
     """Parents fund big-tech labs; outside patrons and states fund theirs.
 
-    A parent gives its lab a share of its cash flow that grows with the AI market (up to a
-    ceiling), while the lab holds less than a year of it. Lab grants and public compute of a
+    A parent gives its lab a share of its cash flow that grows with AI spending in its home
+    market (up to a ceiling), while the lab holds less than a year of it. Lab grants and public compute of a
     region go to its champions and challengers in proportion to their staff.
     """
-    labs, c, w, pol = model.labs, model.clouds, model.world, model.policy
+    labs, c, _w, pol = model.labs, model.clouds, model.world, model.policy
     si = model.scenario.investors
     n = labs.n
     alive = labs.alive[:n]
-    growth = max(float(w.demand_model.sum() + w.demand_app.sum()) / model.demand0, 1.0)
-    share = min(si.parent_ai_share * growth**si.parent_ai_elasticity, si.parent_ai_share_max)
     kids = np.flatnonzero(alive & (labs.archetype[:n] == BIGTECH) & (labs.parent[:n] >= 0))
     if kids.size:
         parent = labs.parent[kids]
+        # A parent's commitment grows with AI spending in its home market.
+        growth = model.demand_growth_by_region()[c.region[parent]]
+        share = np.minimum(
+            si.parent_ai_share * growth**si.parent_ai_elasticity, si.parent_ai_share_max
+        )
         budget = share * c.opcf[parent]
         # Several labs of one parent split its budget.
         siblings = np.bincount(parent, minlength=c.n)[parent]
@@ -96,17 +99,17 @@ def run(model: AIMarketModel) -> None:
     )
 
     lab.plan_runs(model)
-    k_inf = s.demand.inference_h100e_per_busd * (1.0 - s.demand.inference_efficiency_gain) ** (
+    d = s.demand
+    model.inference_per_busd = d.inference_h100e_per_busd * (1.0 - d.inference_efficiency_gain) ** (
         model.t / 4.0
     )
-    lab.compute_requests(model, k_inf)
+    lab.compute_requests(model, model.inference_per_busd)
     request = labs.train_req[:n] + labs.inf_req[:n]
     _contracts(model)
 
-    # Stage 1: partners. Parents' labs first, then the largest backers' labs.
-    priority = (partner == labs.parent[:n]) * 1e6 + labs.credit[:n] + 0.01 * labs.valuation[:n]
+    # Stage 1: each partner cloud shares its capacity among its labs, pro rata.
     cap = np.where(c.alive[:nh], c.capacity[:nh], 0.0)
-    got = serve_partners(request, partner, priority, cap)
+    got = serve_partners(request, partner, cap)
     used = np.bincount(np.maximum(partner, 0), weights=got, minlength=nh)
     left = np.maximum(cap - used, 0.0)
     buyers_l, sellers_l, amounts_l = [np.flatnonzero(got > 0)], [partner[got > 0]], [got[got > 0]]
@@ -130,7 +133,7 @@ def run(model: AIMarketModel) -> None:
     amount = np.concatenate(amounts_l)
     _settle(model, buyer, seller, amount, got)
     c.leased[:nh] = np.bincount(seller, weights=amount, minlength=nh)
-    c.demand_hist[:nh, model.ring_slot()] = c.demand[:nh] + c.internal[:nh]
+    c.demand_hist[:nh, model.ring_slot()] = c.demand[:nh]
 
     rows, flop, run_cost = lab.progress_runs(model)
     model.event_log.add(
@@ -221,6 +224,9 @@ def _settle(
     )
     c.lease_rev[:nh] = received
     labs.compute_spend[:n] = total
+    labs.compute_cost_basis[:n] = np.bincount(
+        buyer, weights=amount * c.amortised[seller], minlength=n
+    )
     labs.inf_got[:n] = np.minimum(labs.inf_req[:n], got)
     labs.train_got[:n] = got - labs.inf_got[:n]
     model.flows.log(

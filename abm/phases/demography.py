@@ -1,5 +1,6 @@
 """Quarter phase 6: exit, acquisition, entry and fund cycles (DESIGN.md §4).
 
+- A market leader may buy a rising challenger (acqui-hire) unless antitrust blocks it.
 - A lab that cannot pay next quarter's staff and has failed its last rounds goes under. If
   it still has something to sell (a model near the frontier, or a real share of its market),
   a frontier or big-tech lab of its bloc may buy it at a share of its last valuation, unless
@@ -20,7 +21,7 @@ import numpy as np
 
 from abm.regions import BLOC_OF_REGION, N_REGIONS
 from agents import venture_fund
-from agents.lab import APP, BIGTECH, CHALLENGER, FRONTIER
+from agents.lab import APP, BIGTECH, CHALLENGER, CHAMPION, FRONTIER, OPEN_WEIGHT
 
 if TYPE_CHECKING:
     from abm.model import AIMarketModel
@@ -32,6 +33,8 @@ COMPACT_MIN_ROWS = 2048
 def run(model: AIMarketModel) -> None:
     """Exits, acquisitions, entry and fund cycles for this quarter."""
     _exits(model)
+    _breakups(model)
+    _strategic_acquisitions(model)
     _entry(model)
     nav = model.holdings.value_by_investor(
         model.price_per_share(), model.n_investors, since=model.fund_vintage_by_investor()
@@ -149,10 +152,84 @@ def _acquisitions(model: AIMarketModel, targets: np.ndarray) -> np.ndarray:
             amount=price[blocked_only],
         )
     t_rows = targets[keep]
-    a_rows = buyers[pick[keep]]
-    paid = price[keep]
+    _execute(model, t_rows, buyers[pick[keep]], price[keep])
+    return t_rows
+
+
+def _strategic_acquisitions(model: AIMarketModel) -> None:
+    """Market leaders buy rising challengers (acqui-hires), unless antitrust blocks the deal.
+
+    A challenger is a model lab (not big tech, not state- or patron-funded) with 3-30 % of its
+    main market and a model within half an order of magnitude of the leader's there. The
+    leader of that market (a frontier or big-tech lab of the same bloc, with the money) makes
+    at most one such offer a quarter, with probability ``strategic_acquisition_rate``, at
+    ``strategic_premium`` over the challenger's mark.
+    """
+    labs, c, pol = model.labs, model.clouds, model.policy
+    s = model.scenario.labs
+    n = labs.n
+    if s.strategic_acquisition_rate <= 0:
+        return
+    arch = labs.archetype[:n]
+    is_model = labs.alive[:n] & (arch != APP)
+    share = np.where(is_model[:, None], labs.share[:n], 0.0)
+    leader = share.argmax(axis=0)  # (M,)
+    main = share.argmax(axis=1)
+    s_t = share[np.arange(n), main]
+    lead = leader[main]
+    gap = labs.capability[lead] - labs.capability[:n]
+    candidate = (
+        is_model
+        & np.isin(arch, (FRONTIER, OPEN_WEIGHT, CHAMPION, CHALLENGER))
+        & (labs.patron[:n] <= 0)
+        & (s_t >= 0.03)
+        & (s_t <= 0.3)
+        & (lead != np.arange(n))
+        & (gap < 0.5)
+        & np.isin(arch[lead], (FRONTIER, BIGTECH))
+        & (_BLOC[labs.region[lead]] == _BLOC[labs.region[:n]])
+    )
+    targets = np.flatnonzero(candidate)
+    if targets.size == 0:
+        return
+    buyers = lead[targets]
+    parent_room = np.where(
+        labs.parent[buyers] >= 0, 0.25 * c.opcf[np.maximum(labs.parent[buyers], 0)], 0.0
+    )
+    price = s.strategic_premium * labs.mark[targets]
+    wants = model.rng.random(targets.size) < s.strategic_acquisition_rate
+    ok = wants & (labs.cash[buyers] + parent_room >= price)
+    s_a = share[buyers, main[targets]]
+    blocked = (s_a + s_t[targets] > pol.max_combined_share) | (
+        2e4 * s_a * s_t[targets] > pol.max_hhi_delta
+    )
+    q = model.quarter_index
+    refused = ok & blocked
+    model.event_log.add(
+        q,
+        "acquisition_blocked",
+        labs.uid[targets[refused]],
+        labs.uid[buyers[refused]],
+        amount=price[refused],
+    )
+    go = np.flatnonzero(ok & ~blocked)
+    if go.size == 0:
+        return
+    # One deal per leader per quarter: its largest challenger.
+    order = go[np.lexsort((-s_t[targets[go]], buyers[go]))]
+    first = np.r_[True, buyers[order][1:] != buyers[order][:-1]]
+    deal = order[first]
+    _execute(model, targets[deal], buyers[deal], price[deal])
+
+
+def _execute(
+    model: AIMarketModel, t_rows: np.ndarray, a_rows: np.ndarray, paid: np.ndarray
+) -> None:
+    """Close acquisitions: pay shareholders, hand over team, customers and assets, retire the target."""
+    labs = model.labs
+    q = model.quarter_index
     if t_rows.size == 0:
-        return t_rows
+        return
     # The buyer pays (its parent tops up if needed); proceeds go to the target's shareholders.
     short = np.maximum(paid - labs.cash[a_rows], 0.0)
     labs.cash[a_rows] += short
@@ -171,7 +248,70 @@ def _acquisitions(model: AIMarketModel, targets: np.ndarray) -> np.ndarray:
     _retire(model, t_rows)
     model.event_log.add(q, "acquisition", labs.uid[t_rows], labs.uid[a_rows], amount=paid)
     model.stats.acquisitions += int(t_rows.size)
-    return t_rows
+
+
+BREAKUP_AFTER_QUARTERS = 4
+
+
+def _breakups(model: AIMarketModel) -> None:
+    """Structural remedy: a lab dominant in a market for a year is split in two.
+
+    The spin-off gets half of the lab's cash, credits, customers (market shares), revenue
+    history and staff, the same models and know-how, and the same shareholders (every stake is
+    mirrored); a big-tech lab's spin-off is an independent frontier lab. Both halves are then
+    valued at half the lab's mark.
+    """
+    labs, pol = model.labs, model.policy
+    n = labs.n
+    if pol.breakup_share <= 0:
+        labs.dominant[:n] = 0
+        return
+    top = labs.share[:n].max(axis=1)
+    above = labs.alive[:n] & (labs.archetype[:n] != APP) & (top > pol.breakup_share)
+    labs.dominant[:n] = np.where(above, labs.dominant[:n] + 1, 0)
+    rows = np.flatnonzero(labs.dominant[:n] >= BREAKUP_AFTER_QUARTERS)
+    if rows.size == 0:
+        return
+    spin = model.add_labs(
+        [f"{labs.names[r]} spin-off" for r in rows.tolist()],
+        region=labs.region[rows],
+        archetype=np.where(labs.archetype[rows] == BIGTECH, FRONTIER, labs.archetype[rows]),
+        open_weight=labs.open_weight[rows],
+        pedigree=labs.pedigree[rows],
+        partner=labs.partner[rows],
+        ambition=labs.ambition[rows],
+    )
+    for field in ("algo", "capability", "best_flop", "best_cost", "last_flop"):
+        getattr(labs, field)[spin] = getattr(labs, field)[rows]
+    for field in (
+        "cash",
+        "credit",
+        "prepaid",
+        "revenue",
+        "potential_revenue",
+        "team_cost",
+        "mark",
+        "valuation",
+    ):
+        half = getattr(labs, field)[rows] / 2.0
+        getattr(labs, field)[rows] -= half
+        getattr(labs, field)[spin] = half
+    for field in ("share", "revenue_hist"):
+        half = getattr(labs, field)[rows] / 2.0
+        getattr(labs, field)[rows] -= half
+        getattr(labs, field)[spin] = half
+    labs.shares_out[spin] = labs.shares_out[rows]
+    labs.last_round[spin] = labs.last_round[rows]
+    labs.raised_total[spin] = labs.raised_total[rows]
+    labs.dominant[rows] = 0
+    idx, pos = model.holdings.stakes_in(rows)
+    h = model.holdings
+    for q in np.unique(h.quarter[idx]).tolist():  # keep each stake's vintage
+        sel = idx[h.quarter[idx] == q]
+        model.holdings.add(h.investor[sel], spin[pos[h.quarter[idx] == q]], h.shares[sel], int(q))
+    model.event_log.add(
+        model.quarter_index, "breakup", labs.uid[rows], labs.uid[spin], amount=labs.cash[spin]
+    )
 
 
 def _pay_shareholders(model: AIMarketModel, t_rows: np.ndarray, paid: np.ndarray) -> None:
@@ -187,15 +327,21 @@ def _pay_shareholders(model: AIMarketModel, t_rows: np.ndarray, paid: np.ndarray
 
 
 def _entry(model: AIMarketModel) -> None:
-    """New startups, in number and place following the venture capital available."""
+    """New startups, in number following the venture capital invested over the last year,
+    and in place following where venture capital sits."""
     f, w, s = model.funds, model.world, model.scenario
     pop, sl = s.population, s.labs
     rng = model.rng
     dry = f.dry_powder[: f.n]
+    flow = w.vc_flow_history
+    flow.append(model.stats.vc_funding)
+    invested = sum(flow[-4:]) / min(len(flow), 4)
+    if model.vc_flow0 is None:
+        model.vc_flow0 = max(invested, 1e-9)
     rate = (
         pop.entry_per_quarter
         * pop.scale
-        * (max(dry.sum(), 1e-9) / model.vc_dry_powder0) ** pop.entry_capital_elasticity
+        * (max(invested, 1e-9) / model.vc_flow0) ** pop.entry_capital_elasticity
     )
     count = int(rng.poisson(rate))
     if count:

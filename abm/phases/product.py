@@ -50,6 +50,7 @@ def run(model: AIMarketModel) -> None:
     )
     w.demand_model = spend * (1.0 - d.app_share)
     w.demand_app = spend * d.app_share
+    w.demand_history.append(float(spend.sum()))
 
     # Foundation-model segment.
     m = np.flatnonzero(alive & (labs.archetype[:n] != APP))
@@ -65,8 +66,12 @@ def run(model: AIMarketModel) -> None:
     fees = d.api_fee_share * np.bincount(home, weights=rev_app, minlength=N_REGIONS)
 
     # A model lab serves what its inference compute allows (new labs get one quarter's grace).
-    inf_req, inf_got = labs.inf_req[m], labs.inf_got[m]
-    served = np.where(inf_req > 0, np.minimum(inf_got / np.maximum(inf_req, 1e-12), 1.0), 1.0)
+    # A model lab serves what its inference compute allows: the compute this quarter's demand
+    # for its models needs, against what it leased for inference.
+    potential = sh @ w.demand_model + (sh * fees[None, :]).sum(axis=1)
+    needed = potential * model.inference_per_busd
+    served = np.where(needed > 0, np.minimum(labs.inf_got[m] / np.maximum(needed, 1e-12), 1.0), 1.0)
+    labs.potential_revenue[m] = potential
     own = (sh @ w.demand_model) * served
     fee_income = (sh * fees[None, :]).sum(axis=1) * served
     fee_paid_by_market = (sh * served[:, None]).sum(axis=0) * fees

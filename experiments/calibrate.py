@@ -1,0 +1,225 @@
+"""Method-of-simulated-moments calibration of the behavioural parameters no data fixes.
+
+A handful of invented parameters (``FITTED``) are estimated, not hand-tuned: the routine
+searches their box for the values whose simulated target statistics (median over seeds, from
+:func:`abm.facts.evaluate`) come closest to a subset of the targets (``FIT_TARGETS``); every
+other target is *held out* and only reported. The distance is a sum of squares in log space,
+each term scaled so that a band edge counts 1::
+
+    d = sum_k ((log s_k - log v_k) / log(edge_k / v_k))^2        (one-sided targets: only
+                                                                  the side that misses)
+
+Search: a Latin-hypercube design over the box, then Nelder-Mead from the best point, both with
+common random numbers (the same seeds at every point), using the single run function of
+``experiments/runner.py`` in a pool of worker processes.
+
+    aimarket calibrate --points 48 --seeds 4 --out runs/calibration
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from scipy.optimize import minimize
+from scipy.stats import qmc
+
+from abm import Scenario, load_scenario
+from abm.facts import evaluate, fact
+from experiments.runner import simulate
+
+FITTED: dict[str, tuple[float, float]] = {
+    "demand.capability_elasticity": (0.35, 0.7),
+    "demand.base_busd_per_year": (0.04, 0.3),
+    "labs.war_chest_share": (0.08, 0.4),
+    "labs.revenue_multiple": (2.0, 8.0),
+    "labs.hype_premium": (0.0, 1.5),
+    "labs.contender_value_share": (0.05, 1.0),
+    "clouds.internal_ai_elasticity": (0.15, 0.5),
+    "clouds.internal_ai_share_max": (0.1, 0.4),
+    "clouds.capacity_headroom": (0.1, 0.8),
+}
+"""Parameters estimated, with the box searched (log-uniform where the ratio of bounds > 4)."""
+
+FIT_TARGETS: tuple[str, ...] = ("T9a", "T9b", "T9c", "T10a", "T10b", "T11a", "T11b", "T12a")
+"""Targets the fit uses: NVIDIA revenue, compute concentration, leader valuation, AI venture
+funding. All others (T1-T8, T12b) are held out."""
+
+
+def _log_box(lo: float, hi: float) -> bool:
+    return lo > 0 and hi / lo > 4.0
+
+
+def to_params(unit: np.ndarray) -> dict[str, float]:
+    """Map a point of the unit cube to parameter values."""
+    out = {}
+    for u, (name, (lo, hi)) in zip(unit, FITTED.items(), strict=True):
+        u = float(np.clip(u, 0.0, 1.0))
+        out[name] = (
+            float(np.exp(np.log(lo) + u * np.log(hi / lo)))
+            if _log_box(lo, hi)
+            else lo + u * (hi - lo)
+        )
+    return out
+
+
+def distance(stats: dict[str, float], targets: Sequence[str] = FIT_TARGETS) -> float:
+    """Scaled squared log distance of simulated statistics to the targets (0 = on target).
+
+    Two-sided bands: ``((log s - log v) / log(edge / v))^2`` with the edge on the side of s,
+    so a band edge counts 1. One-sided bands (an open upper end, e.g. "above $60B"): only a
+    miss counts, ``((log s - log edge) / log 1.5)^2``.
+    """
+    total = 0.0
+    for tid in targets:
+        f = fact(tid)
+        s = stats[tid]
+        if not np.isfinite(s) or s <= 0:
+            total += 25.0
+        elif f.high / f.value > 100.0:
+            if s < f.low:
+                total += (np.log(f.low / s) / np.log(1.5)) ** 2
+        else:
+            edge = f.high if s >= f.value else f.low
+            total += (np.log(s / f.value) / np.log(edge / f.value)) ** 2
+    return float(total)
+
+
+def _run_stats(args: tuple[Scenario, int]) -> dict[str, float]:
+    scenario, seed = args
+    out = simulate(scenario, seed, keep_events=False, keep_network=False)
+    return evaluate(out.metrics)
+
+
+@dataclass
+class Calibration:
+    """Result of a calibration: the best parameters and how the targets come out there."""
+
+    params: dict[str, float]
+    objective: float
+    medians: dict[str, float]
+    evaluations: int
+    seconds: float
+    history: list[tuple[dict[str, float], float]] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        """Plain data for calibration.json."""
+        return {
+            "fitted": self.params,
+            "objective": self.objective,
+            "fit_targets": list(FIT_TARGETS),
+            "held_out": [k for k in self.medians if k not in FIT_TARGETS],
+            "medians": self.medians,
+            "evaluations": self.evaluations,
+            "seconds": self.seconds,
+            "box": {k: list(v) for k, v in FITTED.items()},
+        }
+
+
+def medians_at(
+    base: Scenario, params: dict[str, float], seeds: Sequence[int], executor: Executor
+) -> dict[str, float]:
+    """Median over seeds of every target statistic at a parameter point."""
+    scenario = base.with_overrides(params)
+    runs = list(executor.map(_run_stats, [(scenario, s) for s in seeds]))
+    return {k: float(np.median([r[k] for r in runs])) for k in runs[0]}
+
+
+def calibrate(
+    base: Scenario,
+    points: int = 48,
+    seeds: Sequence[int] = (1, 2, 3, 4),
+    workers: int = 2,
+    refine_iterations: int = 40,
+    progress: Callable[[int, float], None] | None = None,
+) -> Calibration:
+    """Latin-hypercube search then Nelder-Mead refinement of ``FITTED`` against ``FIT_TARGETS``."""
+    t0 = time.perf_counter()
+    history: list[tuple[dict[str, float], float]] = []
+    cache: dict[tuple, tuple[float, dict[str, float]]] = {}
+
+    with ProcessPoolExecutor(workers) as executor:
+
+        def objective(unit: np.ndarray) -> float:
+            key = tuple(np.round(np.clip(unit, 0, 1), 6))
+            if key not in cache:
+                params = to_params(np.array(key))
+                med = medians_at(base, params, seeds, executor)
+                cache[key] = (distance(med), med)
+                history.append((params, cache[key][0]))
+                if progress:
+                    progress(len(history), cache[key][0])
+            return cache[key][0]
+
+        sampler = qmc.LatinHypercube(d=len(FITTED), seed=0)
+        design = sampler.random(points)
+        scores = [objective(u) for u in design]
+        start = design[int(np.argmin(scores))]
+        res = minimize(
+            objective,
+            start,
+            method="Nelder-Mead",
+            options={
+                "maxfev": refine_iterations,
+                "xatol": 1e-3,
+                "fatol": 1e-3,
+                "initial_simplex": _simplex(start),
+            },
+        )
+        best_key = min(cache, key=lambda k: cache[k][0])
+    best_score, best_med = cache[best_key]
+    assert res is not None
+    return Calibration(
+        params=to_params(np.array(best_key)),
+        objective=best_score,
+        medians=best_med,
+        evaluations=len(history),
+        seconds=time.perf_counter() - t0,
+        history=history,
+    )
+
+
+def _simplex(x0: np.ndarray, step: float = 0.08) -> np.ndarray:
+    d = len(x0)
+    simplex = np.repeat(x0[None, :], d + 1, axis=0)
+    for i in range(d):
+        simplex[i + 1, i] = x0[i] + step if x0[i] + step <= 1.0 else x0[i] - step
+    return simplex
+
+
+def main(args) -> int:
+    """``aimarket calibrate``: run the fit and write ``calibration.json`` to ``--out``."""
+    base = load_scenario(args.scenario)
+    seeds = tuple(range(1, args.seeds + 1))
+
+    def report(i: int, score: float) -> None:
+        print(f"  evaluation {i:3d}: distance {score:.3f}", flush=True)
+
+    result = calibrate(
+        base,
+        points=args.points,
+        seeds=seeds,
+        workers=args.workers or 2,
+        refine_iterations=args.refine,
+        progress=report,
+    )
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "calibration.json").write_text(json.dumps(result.to_json(), indent=2))
+    print(
+        f"best distance {result.objective:.3f} after {result.evaluations} evaluations ({result.seconds:.0f} s)"
+    )
+    for name, value in result.params.items():
+        print(f"  {name} = {value:.4g}")
+    for tid, med in result.medians.items():
+        f = fact(tid)
+        mark = "fit " if tid in FIT_TARGETS else "held"
+        print(
+            f"  {tid:5s} {mark} {'PASS' if f.passes(med) else 'fail'} {med:.4g} band [{f.low:g}, {f.high:g}]"
+        )
+    return 0

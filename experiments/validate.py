@@ -1,0 +1,513 @@
+"""History-friendly validation: does the baseline, started in 2020 with the real rule sequence,
+reproduce what happened since — and how well?
+
+``aimarket validate`` runs the baseline over N seeds (in parallel), computes every target of the
+facts table from each run (:mod:`abm.facts`), and prints one row per target — band, median,
+10-90 % range across seeds, pass or fail, and whether the target was used to fit the
+behavioural parameters or held out — then the directional checks against the counterfactual
+presets (paired by seed). It writes a Markdown report with a fan plot per target (the
+simulated spread over time with the real data point on it), the capital market's own yearly
+series (reported, not targeted), a note for every failing target on the mechanism that is
+missing, and, with ``--stability``, how the medians move between 10 and 40 seeds.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+from matplotlib.figure import Figure
+
+from abm import Scenario, load_scenario
+from abm.facts import Fact, evaluate, targets
+from experiments.calibrate import FIT_TARGETS
+from experiments.runner import simulate
+
+CAPITAL_SERIES = (
+    "vc_funding_total",
+    "top5_funding_share",
+    "startups_funded",
+    "sovereign_funding_total",
+    "hyperscaler_funding_total",
+    "n_frontier_labs",
+    "top3_revenue_share",
+    "funding_by_region.US",
+    "funding_by_region.ALLY",
+    "funding_by_region.CN",
+    "funding_by_region.GULF",
+    "funding_by_region.ROW",
+)
+"""The capital market's yearly series, reported (not targeted), 2020-2030."""
+
+FAILURE_NOTES: dict[str, str] = {}
+"""Why a target fails, by id: filled in from what the validation showed (see the report)."""
+
+
+@dataclass(frozen=True)
+class TargetRow:
+    """One validated target."""
+
+    id: str
+    name: str
+    low: float
+    high: float
+    median: float
+    p10: float
+    p90: float
+    passed: bool
+    fit: bool
+    unit: str
+    source: str
+
+    @property
+    def band(self) -> list[float]:
+        """The band as [low, high]."""
+        return [self.low, self.high]
+
+
+@dataclass(frozen=True)
+class DirectionalCheck:
+    """A counterfactual effect, paired by seed, and whether its sign is the expected one."""
+
+    id: str
+    description: str
+    scenario: str
+    metric: str
+    years: tuple[int, int]
+    expected_sign: int
+    effect: float  # mean over seeds of (counterfactual - baseline)
+    share_of_seeds: float  # share of seeds whose difference has the expected sign
+    passed: bool
+
+
+def _metrics(args: tuple[Scenario, int]) -> pl.DataFrame:
+    scenario, seed = args
+    return simulate(scenario, seed, keep_events=False, keep_network=False).metrics
+
+
+def run_many(
+    scenario: Scenario, seeds: Sequence[int], pool: ProcessPoolExecutor
+) -> list[pl.DataFrame]:
+    """Metrics of one scenario for each seed (in the pool)."""
+    return list(pool.map(_metrics, [(scenario, s) for s in seeds]))
+
+
+def target_rows(runs: Sequence[pl.DataFrame]) -> list[TargetRow]:
+    """Every target's statistic across runs: median and 10-90 % range."""
+    stats = [evaluate(m) for m in runs]
+    rows = []
+    for f in targets():
+        values = np.array([s[f.id] for s in stats])
+        med = float(np.nanmedian(values))
+        rows.append(
+            TargetRow(
+                id=f.id,
+                name=f.name,
+                low=f.low,
+                high=f.high,
+                median=med,
+                p10=float(np.nanpercentile(values, 10)),
+                p90=float(np.nanpercentile(values, 90)),
+                passed=f.passes(med),
+                fit=f.id in FIT_TARGETS,
+                unit=f.unit,
+                source=f.source,
+            )
+        )
+    return rows
+
+
+def _window_mean(df: pl.DataFrame, metric: str, years: tuple[int, int]) -> float:
+    sel = df.filter(pl.col("quarter").str.slice(0, 4).cast(pl.Int32).is_between(*years))
+    return float(sel[metric].mean())
+
+
+# (id, description, scenario, metric, years, expected sign of counterfactual - baseline)
+DIRECTIONAL: tuple[tuple[str, str, str, str, tuple[int, int], int], ...] = (
+    (
+        "D1",
+        "no export controls: China's compute share higher",
+        "no_export_controls",
+        "compute_share.CN",
+        (2024, 2030),
+        +1,
+    ),
+    (
+        "D2",
+        "no export controls: domestic-vendor share in China lower",
+        "no_export_controls",
+        "cn_domestic_chip_share",
+        (2024, 2030),
+        -1,
+    ),
+    (
+        "D3",
+        "no export controls: cross-bloc capital share higher",
+        "no_export_controls",
+        "cross_bloc_capital_share",
+        (2024, 2030),
+        +1,
+    ),
+    (
+        "D4",
+        "strict controls: China's compute share lower",
+        "strict_export_controls",
+        "compute_share.CN",
+        (2024, 2030),
+        -1,
+    ),
+    (
+        "D5",
+        "strict controls: domestic-vendor share in China higher",
+        "strict_export_controls",
+        "cn_domestic_chip_share",
+        (2024, 2030),
+        +1,
+    ),
+    (
+        "D6",
+        "strict controls: cross-bloc capital share lower",
+        "strict_export_controls",
+        "cross_bloc_capital_share",
+        (2024, 2030),
+        -1,
+    ),
+    (
+        "D7",
+        "strict controls: wider US-China gap in the short run",
+        "strict_export_controls",
+        "us_cn_gap_years",
+        (2024, 2027),
+        +1,
+    ),
+    (
+        "D8",
+        "global 1e25 threshold with high compliance cost: fewer labs at the frontier",
+        "global_compute_threshold",
+        "n_frontier_labs",
+        (2026, 2030),
+        -1,
+    ),
+)
+
+
+def directional_checks(
+    base_runs: Sequence[pl.DataFrame], seeds: Sequence[int], pool: ProcessPoolExecutor, steps: int
+) -> list[DirectionalCheck]:
+    """The counterfactual checks of FACTS.md, each paired by seed with the baseline."""
+    k = len(seeds)
+    out = []
+    cache: dict[str, list[pl.DataFrame]] = {}
+    for cid, desc, name, metric, years, sign in DIRECTIONAL:
+        if name not in cache:
+            cache[name] = run_many(
+                load_scenario(name).with_overrides({"steps": steps}), seeds, pool
+            )
+        diffs = np.array(
+            [
+                _window_mean(cf, metric, years) - _window_mean(b, metric, years)
+                for cf, b in zip(cache[name], base_runs[:k], strict=True)
+            ]
+        )
+        effect = float(diffs.mean())
+        out.append(
+            DirectionalCheck(
+                cid,
+                desc,
+                name,
+                metric,
+                years,
+                sign,
+                effect,
+                float(np.mean(np.sign(diffs) == sign)),
+                bool(np.sign(effect) == sign),
+            )
+        )
+    out.append(_lock_in_antitrust(seeds, pool, steps))
+    return out
+
+
+def _lock_in_antitrust(
+    seeds: Sequence[int], pool: ProcessPoolExecutor, steps: int
+) -> DirectionalCheck:
+    """History-friendly result: strong lock-in weakens what antitrust can do to concentration."""
+    years = (2026, 2035)
+    effects = {}
+    for lock in (1.0, 5.0):
+        base = run_many(
+            load_scenario("baseline").with_overrides({"steps": steps, "labs.lock_in": lock}),
+            seeds,
+            pool,
+        )
+        strict = run_many(
+            load_scenario("strict_antitrust").with_overrides(
+                {"steps": steps, "labs.lock_in": lock}
+            ),
+            seeds,
+            pool,
+        )
+        effects[lock] = np.array(
+            [
+                _window_mean(s, "hhi_revenue", years) - _window_mean(b, "hhi_revenue", years)
+                for s, b in zip(strict, base, strict=True)
+            ]
+        )
+    weak, strong = np.abs(effects[1.0].mean()), np.abs(effects[5.0].mean())
+    return DirectionalCheck(
+        "D9",
+        "strong lock-in weakens antitrust: |effect of strict merger control on revenue HHI| smaller at lock-in 5 than at 1",
+        "strict_antitrust",
+        "hhi_revenue",
+        years,
+        -1,
+        float(strong - weak),
+        float(np.mean(np.abs(effects[5.0]) < np.abs(effects[1.0]))),
+        bool(strong < weak),
+    )
+
+
+def yearly_quantiles(runs: Sequence[pl.DataFrame], metric: str, how: str = "last") -> pl.DataFrame:
+    """Per year: 10th, 50th and 90th percentile across runs of a metric's yearly value."""
+    frames = []
+    for i, m in enumerate(runs):
+        y = m.with_columns(pl.col("quarter").str.slice(0, 4).cast(pl.Int32).alias("year")).group_by(
+            "year", maintain_order=True
+        )
+        agg = y.agg(pl.col(metric).sum() if how == "sum" else pl.col(metric).last())
+        frames.append(agg.with_columns(pl.lit(i).alias("run")))
+    all_ = pl.concat(frames)
+    return (
+        all_.group_by("year", maintain_order=True)
+        .agg(
+            pl.col(metric).quantile(0.1).alias("p10"),
+            pl.col(metric).median().alias("p50"),
+            pl.col(metric).quantile(0.9).alias("p90"),
+        )
+        .sort("year")
+    )
+
+
+# Which series and aggregation each target's fan shows.
+PLOTS: dict[str, tuple[str, str, bool]] = {
+    "T1": ("max_training_flop", "last", True),
+    "T2": ("max_training_cost", "last", True),
+    "T3": ("max_training_flop", "last", True),
+    "T4": ("n_labs_above_1e25", "last", False),
+    "T5a": ("compute_share.US", "last", False),
+    "T5b": ("compute_share.CN", "last", False),
+    "T6": ("us_cn_gap_years", "last", False),
+    "T7a": ("cn_domestic_chip_share", "last", False),
+    "T7b": ("cn_domestic_chip_share", "last", False),
+    "T8a": ("vendor_cn_h100e.NVIDIA", "sum", False),
+    "T8b": ("vendor_cn_revenue.NVIDIA", "sum", False),
+    "T9a": ("vendor_revenue.NVIDIA", "sum", False),
+    "T9b": ("vendor_revenue.NVIDIA", "sum", False),
+    "T9c": ("vendor_revenue.NVIDIA", "sum", False),
+    "T10a": ("hhi_compute_top5", "last", False),
+    "T10b": ("top1_compute_share_top5", "last", False),
+    "T11a": ("leader_valuation", "last", True),
+    "T11b": ("leader_valuation", "last", True),
+    "T12a": ("vc_funding_total", "last", False),
+    "T12b": ("vc_funding_total", "last", False),
+}
+
+
+def plot_target(row: TargetRow, runs: Sequence[pl.DataFrame], path: Path) -> None:
+    """Fan of the simulated series (10-90 % across seeds, median) with the real point and band."""
+    metric, how, log = PLOTS[row.id]
+    q = yearly_quantiles(runs, metric, how)
+    fig = Figure(figsize=(6, 3.4))
+    ax = fig.subplots()
+    years = q["year"].to_numpy()
+    ax.fill_between(
+        years, q["p10"].to_numpy(), q["p90"].to_numpy(), alpha=0.3, label="simulated 10-90 %"
+    )
+    ax.plot(years, q["p50"].to_numpy(), lw=2, label="simulated median")
+    from abm.facts import fact
+
+    f: Fact = fact(row.id)
+    point_year = int(f.period[-4:]) if f.period[-4:].isdigit() else int(f.period[:4])
+    if row.id not in ("T1", "T2", "T8a", "T8b", "T12b"):
+        ax.errorbar(
+            [point_year],
+            [f.value],
+            yerr=[[f.value - f.low], [min(f.high, f.value * 10) - f.value]],
+            fmt="o",
+            color="black",
+            capsize=4,
+            label="data (band)",
+        )
+    ax.set_title(f"{row.id}: {row.name}", fontsize=9)
+    ax.set_xlim(2020, 2030.5)
+    if log:
+        ax.set_yscale("log")
+    ax.legend(fontsize=7, loc="best")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def stability(
+    base: Scenario, pool: ProcessPoolExecutor, steps: int, small: int = 10, large: int = 40
+) -> list[dict]:
+    """Medians at ``small`` vs ``large`` seeds and the bootstrap spread of the small-seed median."""
+    runs = run_many(base.with_overrides({"steps": steps}), range(1, large + 1), pool)
+    stats = [evaluate(m) for m in runs]
+    rng = np.random.default_rng(0)
+    out = []
+    for f in targets():
+        v = np.array([s[f.id] for s in stats])
+        boot = [np.median(rng.choice(v, small, replace=True)) for _ in range(500)]
+        out.append(
+            {
+                "id": f.id,
+                "median_10": float(np.median(v[:small])),
+                "median_40": float(np.median(v)),
+                "bootstrap_sd_10": float(np.std(boot)),
+                "band_width": f.high - f.low if f.high < 1e5 else float("nan"),
+                "seed_sd": float(np.std(v)),
+            }
+        )
+    return out
+
+
+def write_report(
+    out: Path,
+    rows: list[TargetRow],
+    checks: list[DirectionalCheck],
+    runs: Sequence[pl.DataFrame],
+    seconds: float,
+    stab: list[dict] | None,
+) -> Path:
+    """Markdown report with plots, the capital series and notes on failures."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "plots").mkdir(exist_ok=True)
+    lines = [
+        "# Validation of the baseline",
+        "",
+        f"{len(runs)} seeds, {seconds:.0f} s. Targets from `abm/data/facts.csv` (FACTS.md); each statistic is "
+        "computed from every run by `abm/facts.py`. *fit* = used to estimate the behavioural parameters "
+        "(`aimarket calibrate`); *held out* = never used to fit.",
+        "",
+        f"**{sum(r.passed for r in rows)} of {len(rows)} target rows pass** "
+        f"({_targets_passed(rows)} of 12 targets with all their rows); "
+        f"**{sum(c.passed for c in checks)} of {len(checks)} directional checks pass.**",
+        "",
+        "| id | target | band | median | 10-90 % | result | used |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r.id} | {r.name} | {_fmt(r.low)}-{_fmt(r.high)} {r.unit} | {_fmt(r.median)} | {_fmt(r.p10)}-{_fmt(r.p90)} | {'pass' if r.passed else '**FAIL**'} | {'fit' if r.fit else 'held out'} |"
+        )
+    failing = [r for r in rows if not r.passed]
+    if failing:
+        lines += ["", "## Why targets fail", ""]
+        for r in failing:
+            lines.append(
+                f"- **{r.id}** ({r.name}): {FAILURE_NOTES.get(r.id, 'no explanation recorded yet — see the closing note of the validation issue.')}"
+            )
+    lines += [
+        "",
+        "## Directional checks (counterfactual - baseline, paired by seed)",
+        "",
+        "| id | check | years | mean effect | seeds with expected sign | result |",
+        "|---|---|---|---|---|---|",
+    ]
+    for c in checks:
+        lines.append(
+            f"| {c.id} | {c.description} | {c.years[0]}-{c.years[1]} | {c.effect:+.4g} | {c.share_of_seeds:.0%} | {'pass' if c.passed else '**FAIL**'} |"
+        )
+    lines += ["", "## The capital market (reported, not targeted): yearly medians across seeds", ""]
+    years = list(range(2020, 2031))
+    header = "| series | " + " | ".join(str(y) for y in years) + " |"
+    lines += [header, "|---|" + "---|" * len(years)]
+    for series in CAPITAL_SERIES:
+        q = yearly_quantiles(runs, series).filter(pl.col("year").is_between(2020, 2030))
+        lines.append(f"| {series} | " + " | ".join(_fmt(v) for v in q["p50"].to_list()) + " |")
+    if stab:
+        lines += [
+            "",
+            "## Stability in the number of seeds",
+            "",
+            "| id | median, 10 seeds | median, 40 seeds | bootstrap sd of a 10-seed median | sd across seeds | band width |",
+            "|---|---|---|---|---|---|",
+        ]
+        for s in stab:
+            lines.append(
+                f"| {s['id']} | {_fmt(s['median_10'])} | {_fmt(s['median_40'])} | {_fmt(s['bootstrap_sd_10'])} | {_fmt(s['seed_sd'])} | {_fmt(s['band_width'])} |"
+            )
+    lines += ["", "## Fans over time", ""]
+    for r in rows:
+        name = f"{r.id}.png"
+        plot_target(r, runs, out / "plots" / name)
+        lines.append(f"![{r.id}](plots/{name})")
+    path = out / "report.md"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _targets_passed(rows: list[TargetRow]) -> int:
+    groups: dict[str, list[bool]] = {}
+    for r in rows:
+        groups.setdefault(r.id.rstrip("abc"), []).append(r.passed)
+    return sum(all(v) for v in groups.values())
+
+
+def _fmt(x: float) -> str:
+    if x is None or not np.isfinite(x):
+        return "-"
+    a = abs(x)
+    if a >= 1e5 or (0 < a < 1e-2):
+        return f"{x:.2g}"
+    if a >= 100:
+        return f"{x:.0f}"
+    return f"{x:.3g}"
+
+
+def main(args) -> int:
+    """``aimarket validate``."""
+    t0 = time.perf_counter()
+    steps = getattr(args, "steps", None) or load_scenario("baseline").steps
+    base = load_scenario("baseline").with_overrides({"steps": steps})
+    seeds = list(range(1, args.seeds + 1))
+    say: Callable[[str], None] = (lambda s: print(s, file=sys.stderr)) if args.json else print
+    with ProcessPoolExecutor(args.workers or 2) as pool:
+        say(f"running the baseline over {len(seeds)} seeds ...")
+        runs = run_many(base, seeds, pool)
+        rows = target_rows(runs)
+        say("running the counterfactuals (paired by seed) ...")
+        checks = directional_checks(runs, seeds[: min(len(seeds), 10)], pool, steps)
+        stab = stability(base, pool, steps) if getattr(args, "stability", False) else None
+    seconds = time.perf_counter() - t0
+    report = write_report(Path(args.out), rows, checks, runs, seconds, stab)
+    if args.json:
+        payload = [{**asdict(r), "band": r.band} for r in rows] + [
+            {**asdict(c), "kind": "directional"} for c in checks
+        ]
+        print(json.dumps(payload, indent=2))
+        return 0
+    print(
+        f"\n{'id':5s} {'target':62s} {'band':>17s} {'median':>10s} {'10-90 %':>21s}  result  used"
+    )
+    for r in rows:
+        print(
+            f"{r.id:5s} {r.name[:62]:62s} {_fmt(r.low):>8s}-{_fmt(r.high):<8s} {_fmt(r.median):>10s} {_fmt(r.p10):>10s}-{_fmt(r.p90):<10s}  {'pass' if r.passed else 'FAIL'}    {'fit' if r.fit else 'held out'}"
+        )
+    print(
+        f"\n{sum(r.passed for r in rows)} of {len(rows)} target rows pass ({_targets_passed(rows)} of 12 targets)."
+    )
+    print("\ndirectional checks (counterfactual - baseline, paired by seed):")
+    for c in checks:
+        print(
+            f"  {c.id} {'pass' if c.passed else 'FAIL'}  {c.description}: {c.effect:+.4g} ({c.share_of_seeds:.0%} of seeds)"
+        )
+    print(f"\nreport: {report}  ({seconds:.0f} s)")
+    return 0

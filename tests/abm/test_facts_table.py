@@ -1,0 +1,89 @@
+"""The facts table parses, every row has a source, and each target statistic is computed
+correctly on synthetic series with known answers."""
+
+import numpy as np
+import polars as pl
+import pytest
+
+from abm.calendar import quarter_label
+from abm.data_tables import load_table
+from abm.facts import (
+    TARGET_STATISTICS,
+    cn_domestic_share,
+    growth_per_year,
+    load_facts,
+    period_sum,
+    ratio_of_sums,
+    targets,
+    value_at,
+    year_last,
+    year_median,
+)
+
+
+def frame(**columns):
+    n = len(next(iter(columns.values())))
+    quarters = [quarter_label(2020 * 4 + i) for i in range(n)]
+    return pl.DataFrame(
+        {"quarter": quarters, **{k: np.asarray(v, dtype=float) for k, v in columns.items()}}
+    )
+
+
+def test_every_row_of_every_data_table_names_its_source():
+    for table in (
+        "facts",
+        "chips",
+        "vendors",
+        "hyperscalers",
+        "labs",
+        "sovereign_funds",
+        "vc_funds",
+        "regions",
+    ):
+        rows = load_table(table)
+        assert rows, table
+        for row in rows:
+            assert row["source"].strip(), f"{table}: {row}"
+
+
+def test_the_facts_table_holds_every_target_of_facts_md_with_a_band_around_its_value():
+    ids = {f.id for f in targets()}
+    for n in range(1, 13):
+        assert any(
+            i == f"T{n}" or (i.startswith(f"T{n}") and not i[len(f"T{n}") :].isdigit()) for i in ids
+        ), n
+    for f in load_facts():
+        assert f.low <= f.value <= f.high, f.id
+    assert set(TARGET_STATISTICS) == ids
+
+
+def test_growth_per_year_recovers_a_known_exponential():
+    t = np.arange(24) / 4.0
+    m = frame(x=3e23 * 4.5**t)
+    assert growth_per_year(m, "x", 2020, 2025) == pytest.approx(4.5)
+
+
+def test_growth_per_year_of_a_running_maximum_with_steps():
+    t = np.arange(24)
+    steps = 1e24 * 10.0 ** (np.floor(t / 4))  # x10 each year, stepwise
+    assert growth_per_year(frame(x=steps), "x", 2020, 2025) == pytest.approx(10.0, rel=0.25)
+
+
+def test_period_and_year_statistics():
+    m = frame(x=np.arange(24.0))
+    assert year_last(m, "x", 2021) == 7.0
+    assert year_median(m, "x", 2021) == pytest.approx(5.5)
+    assert period_sum(m, "x", 2023, 2023) == 12 + 13 + 14 + 15
+    assert value_at(m, "x", "2025Q2") == 21.0
+
+
+def test_ratio_of_sums_and_domestic_share():
+    m = frame(
+        a=np.ones(24),
+        b=np.full(24, 4.0),
+        cn_chips_domestic_h100e=np.full(24, 1.0),
+        cn_chips_imported_h100e=np.full(24, 2.0),
+        cn_chips_leaked_h100e=np.full(24, 1.0),
+    )
+    assert ratio_of_sums(m, "a", "b", 2022, 2025) == pytest.approx(0.25)
+    assert cn_domestic_share(m, 2024) == pytest.approx(0.25)
