@@ -18,6 +18,7 @@ import os
 import platform
 import shlex
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -166,16 +167,26 @@ def machine() -> str:
     )
 
 
-def write_results(path: Path, console: Console, command: str, header: str) -> None:
+def write_results(
+    path: Path, console: Console, command: str, header: str, elapsed_s: float | None = None
+) -> None:
     """Write what the console printed as Markdown with date, machine and command."""
     text = console.export_text(clear=False)
+    took = f"- Took: {elapsed_s / 60:.1f} min\n" if elapsed_s is not None else ""
+    load = "- Load average at the end: {:.2f} {:.2f} {:.2f}\n".format(*os.getloadavg())
     body = (
         "# Benchmark results\n\n"
-        "Latest figures of `make bench` (issue #6). Written by `python -m bench --results "
-        f"{path.name}`; see bench/FINDINGS.md for where the time goes and what to change.\n\n"
+        "Latest figures of `make bench` (issue #6), written by the command below; "
+        "bench/README.md says what each table measures, bench/FINDINGS.md where the time goes "
+        "and what the engine should change.\n\n"
         f"- Date: {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}\n"
         f"- Machine: {header}\n"
-        f"- Command: `{command}`\n\n"
+        f"- Command: `{command}`\n"
+        f"{took}{load}\n"
+        "How to read them: the machine is two cores shared with other sessions. When the load "
+        "average above is well over 2, absolute times are inflated for every table alike "
+        "(Boltzmann included); the side-by-side ratio of table 3, the scaling ratio and the "
+        "shares within a run are the figures that stay meaningful.\n\n"
         "```text\n"
         f"{text.rstrip()}\n"
         "```\n"
@@ -196,10 +207,13 @@ def main(argv: list[str] | None = None) -> None:
     console = Console(record=True, width=130)
     header = machine()
     console.print(f"[bold]aimarket benchmarks[/bold] — {header}")
+    t0 = time.perf_counter()
     run(config, tuple(a.only), console)
+    elapsed = time.perf_counter() - t0
+    console.print(f"Benchmarks took {elapsed / 60:.1f} min.")
     if a.results is not None:
         command = " ".join(["python -m bench", *map(shlex.quote, sys.argv[1:])])
-        write_results(a.results, console, command, header)
+        write_results(a.results, console, command, header, elapsed)
 
 
 if __name__ == "__main__":
