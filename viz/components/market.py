@@ -30,7 +30,13 @@ def market_option(snap: Snapshot) -> dict[str, Any]:
     """ECharts option: stacked revenue shares (%) above the HHI with its guide lines."""
     shares = snap.shares
     option = base_option()
-    option.update(two_panels(shares.quarters, "share of model-lab revenue, %", "HHI (0-10,000)"))
+    option.update(
+        two_panels(
+            shares.quarters,
+            "share of model-lab revenue, %",
+            "HHI; dashed: 1,500 moderately, 2,500 highly concentrated",
+        )
+    )
     option["yAxis"][0].update({"max": 100, "min": 0})
     option["yAxis"][1].update({"min": 0, "max": 10000})
     series: list[dict[str, Any]] = []
@@ -73,7 +79,7 @@ def market_option(snap: Snapshot) -> dict[str, Any]:
                 "silent": True,
                 "symbol": "none",
                 "lineStyle": {"type": "dashed", "color": "#999"},
-                "label": {"formatter": "{b}", "position": "insideEndTop", "fontSize": 10},
+                "label": {"show": False},
                 "data": [{"yAxis": y, "name": f"{y:,.0f} {label}"} for y, label in HHI_GUIDES],
             },
         }
