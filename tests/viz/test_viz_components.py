@@ -183,18 +183,27 @@ def test_play_runs_to_the_end_and_a_newer_loop_replaces_an_older_one():
     frame = solara.reactive(Frame(0, session.snapshot))
     pacer, latest = FramePacer(), Ref(0)
     pacer.drawn(10**9)  # a browser that has drawn everything
-    first = threading.Thread(target=play_loop, args=(session, playing, speed, frame, pacer, latest))
+    failures: list[BaseException] = []
+
+    def loop() -> None:
+        try:
+            play_loop(session, playing, speed, frame, pacer, latest)
+        except BaseException as exc:  # surfaced by the assertions below
+            failures.append(exc)
+            raise
+
+    first = threading.Thread(target=loop, daemon=True)
     first.start()
-    while session.snapshot.version < 3:
+    deadline = time.monotonic() + 60
+    while session.snapshot.version < 3 and not failures and time.monotonic() < deadline:
         time.sleep(0.01)
-    second = threading.Thread(
-        target=play_loop, args=(session, playing, speed, frame, pacer, latest)
-    )
+    assert not failures and session.snapshot.version >= 3
+    second = threading.Thread(target=loop, daemon=True)
     second.start()
     first.join(timeout=30)
     assert not first.is_alive()  # the older loop stopped when the newer one started
     second.join(timeout=120)
-    assert not second.is_alive()
+    assert not second.is_alive() and not failures
     assert session.snapshot.finished and playing.value is False
     assert frame.value.snapshot is session.snapshot
 
