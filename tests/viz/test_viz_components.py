@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import ipyvuetify as v
 import ipywidgets
@@ -179,8 +180,10 @@ def test_play_waits_for_the_browser_to_draw_but_not_forever():
 
 def test_play_runs_to_the_end_and_a_newer_loop_replaces_an_older_one():
     session = LiveSession(RunConfig("baseline", seed=6))
-    playing, speed = solara.reactive(True), solara.reactive(20)
-    frame = solara.reactive(Frame(0, session.snapshot))
+    # Plain holders stand in for the page's reactive values (the loop only reads and sets
+    # ``.value``); the browser tests run the loop with the real ones.
+    playing, speed = SimpleNamespace(value=True), SimpleNamespace(value=20)
+    frame = SimpleNamespace(value=Frame(0, session.snapshot))
     pacer, latest = FramePacer(), Ref(0)
     pacer.drawn(10**9)  # a browser that has drawn everything
     failures: list[BaseException] = []
