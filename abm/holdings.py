@@ -42,31 +42,37 @@ class Holdings:
         self.quarter[sl] = quarter
         self.n += k
 
-    def values(self, price_per_share: np.ndarray) -> np.ndarray:
-        """Value of each stake (USD B) given each lab row's price per share."""
-        return self.shares[: self.n] * price_per_share[self.lab[: self.n]]
-
     def value_by_investor(
-        self, price_per_share: np.ndarray, n_investors: int, since: np.ndarray | None = None
+        self,
+        price_per_share: np.ndarray,
+        investors: np.ndarray,
+        n_investors: int,
+        since: np.ndarray,
     ) -> np.ndarray:
-        """Marked value of every investor's stakes; with ``since`` (per investor), only stakes
-        bought at or after that quarter."""
-        v = self.values(price_per_share)
+        """Marked value of the stakes of ``investors`` bought at or after their ``since``
+        quarter (their current fund), by investor; zero for everyone else. Only the stakes of
+        those investors are touched."""
+        out = np.zeros(n_investors)
+        if self.n == 0 or investors.size == 0:
+            return out
+        wanted = np.zeros(n_investors, dtype=bool)
+        wanted[investors] = True
         inv = self.investor[: self.n]
-        if since is not None:
-            v = np.where(self.quarter[: self.n] >= since[inv], v, 0.0)
-        return np.bincount(inv, weights=v, minlength=n_investors)
+        idx = np.flatnonzero(wanted[inv])
+        idx = idx[self.quarter[idx] >= since[inv[idx]]]
+        value = self.shares[idx] * price_per_share[self.lab[idx]]
+        return np.bincount(inv[idx], weights=value, minlength=n_investors)
 
     def stakes_in(self, lab_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Stakes in any of ``lab_rows``: (entry indices, position of their lab in ``lab_rows``)."""
         if self.n == 0 or len(lab_rows) == 0:
             return np.empty(0, np.int64), np.empty(0, np.int64)
         lab = self.lab[: self.n]
-        order = np.argsort(lab_rows)
-        sorted_rows = lab_rows[order]
-        pos = np.minimum(np.searchsorted(sorted_rows, lab), len(sorted_rows) - 1)
-        idx = np.flatnonzero(sorted_rows[pos] == lab)
-        return idx, order[pos[idx]]
+        position = np.full(int(max(lab.max(), lab_rows.max())) + 1, -1, dtype=np.int64)
+        position[lab_rows] = np.arange(len(lab_rows))
+        which = position[lab]
+        idx = np.flatnonzero(which >= 0)
+        return idx, which[idx]
 
     def remap_labs(self, mapping: np.ndarray) -> None:
         """Apply ``old lab row -> new row`` (-1 drops the stake) after the lab table is compacted."""

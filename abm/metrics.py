@@ -182,7 +182,7 @@ class MetricRecorder:
     def record(self, model: AIMarketModel) -> None:
         """Compute every metric for the quarter just simulated."""
         row = np.zeros(len(self.names))
-        set_ = dict(zip(self.names, range(len(self.names)), strict=True))
+        set_ = self.col
 
         def put(name: str, value: float) -> None:
             row[set_[name]] = value
@@ -194,12 +194,13 @@ class MetricRecorder:
 
         rev = np.where(is_model, labs.revenue[:n], 0.0)
         put("hhi_revenue", hhi(rev))
-        top3 = np.sort(rev)[-3:].sum()
+        earning = rev[rev > 0]  # few rows; a partition over many equal zeros is slow
+        top3 = np.sort(earning)[-3:].sum()
         put("top3_revenue_share", top3 / rev.sum() if rev.sum() > 0 else 0.0)
         used = np.where(alive, labs.train_got[:n] + labs.inf_got[:n], 0.0)
         put("hhi_compute", hhi(used))
         put("top1_compute_share", used.max(initial=0.0) / used.sum() if used.sum() > 0 else 0.0)
-        top5 = np.sort(used)[-5:]
+        top5 = np.sort(used[used > 0])[-5:]
         put("hhi_compute_top5", hhi(top5))
         put(
             "top1_compute_share_top5", top5.max(initial=0.0) / top5.sum() if top5.sum() > 0 else 0.0
@@ -275,12 +276,11 @@ class MetricRecorder:
             put(f"vendor_shipped_h100e.{name}", float(v.shipped[i]))
             put(f"vendor_cn_h100e.{name}", float(v.shipped_cn[i]))
 
-        frontier = np.zeros(N_REGIONS)
-        cap = labs.capability[:n]
-        has = alive & np.isfinite(cap)
+        frontier = np.full(N_REGIONS, -np.inf)
+        has = np.flatnonzero(alive & np.isfinite(labs.capability[:n]))
+        np.maximum.at(frontier, labs.region[has], labs.capability[has])
+        frontier[~np.isfinite(frontier)] = 0.0
         for i in range(N_REGIONS):
-            sel = has & (labs.region[:n] == i)
-            frontier[i] = cap[sel].max() if sel.any() else 0.0
             put(f"frontier_capability.{REGIONS[i]}", float(frontier[i]))
         w.frontier_history.append(float(frontier.max()))
         put("us_cn_gap_years", gap_years(frontier[US], frontier[CN], w.frontier_history))

@@ -42,6 +42,8 @@ from agents.lab import ARCHETYPES, LabTable
 from agents.sovereign_fund import SovereignTable
 from agents.venture_fund import FundTable
 
+TABLES: tuple[str, ...] = ("labs", "clouds", "vendors", "funds", "sovereigns")
+"""The model's agent tables, in the order of the codes of ``AIMarketModel._uid_kind``."""
 SUMMARY_YEARS = (2025, 2030, 2035)
 SUMMARY_METRICS = (
     "hhi_revenue",
@@ -102,7 +104,7 @@ class AIMarketModel(mesa.Model):
         self.public_compute_price = (0.0,) * len(REGIONS)
         self.inference_per_busd = scenario.demand.inference_h100e_per_busd
         self._uid_row = np.full(1024, -1, dtype=np.int64)
-        self._uid_kind: dict[int, str] = {}
+        self._uid_kind = np.full(1024, -1, dtype=np.int8)  # index into TABLES
         self._handles: dict[int, mesa.Agent] = {}
         self._retired_names: dict[int, str] = {}
         self._retired_regions: dict[int, str] = {}
@@ -219,20 +221,37 @@ class AIMarketModel(mesa.Model):
 
     # ---- agents and rows ---------------------------------------------------------------------------
 
-    def register_rows(self, kind: str, cls: type[mesa.Agent], rows: np.ndarray) -> np.ndarray:
-        """Create one Mesa handle per new row of a table; returns their unique ids."""
-        uids = np.empty(rows.size, dtype=np.int64)
-        for i, row in enumerate(rows.tolist()):
-            agent = cls(self)
-            uid = agent.unique_id
-            uids[i] = uid
-            self._handles[uid] = agent
-            self._uid_kind[uid] = kind
-            if uid >= len(self._uid_row):
-                grown = np.full(max(2 * len(self._uid_row), uid + 1), -1, dtype=np.int64)
-                grown[: len(self._uid_row)] = self._uid_row
-                self._uid_row = grown
-            self._uid_row[uid] = row
+    def register_rows(
+        self, kind: str, cls: type[mesa.Agent], rows: np.ndarray, *, lazy: bool = False
+    ) -> np.ndarray:
+        """Give new rows of a table their unique ids; returns the ids.
+
+        Eager (clouds, vendors, funds): one Mesa handle per row now. Lazy (labs, which enter by
+        the hundred every quarter): ids are reserved from Mesa's counter in one block and a
+        lab's handle is created the first time :meth:`agent` asks for it.
+        """
+        if lazy:
+            uids = np.arange(
+                self.agent_id_counter, self.agent_id_counter + rows.size, dtype=np.int64
+            )
+            self.agent_id_counter += rows.size
+        else:
+            uids = np.empty(rows.size, dtype=np.int64)
+            for i in range(rows.size):
+                agent = cls(self)
+                uids[i] = agent.unique_id
+                self._handles[agent.unique_id] = agent
+        top = int(uids.max(initial=0)) + 1
+        if top > len(self._uid_row):
+            size = max(2 * len(self._uid_row), top)
+            self._uid_row = np.concatenate(
+                [self._uid_row, np.full(size - len(self._uid_row), -1, np.int64)]
+            )
+            self._uid_kind = np.concatenate(
+                [self._uid_kind, np.full(size - len(self._uid_kind), -1, np.int8)]
+            )
+        self._uid_row[uids] = rows
+        self._uid_kind[uids] = TABLES.index(kind)
         return uids
 
     def row_of(self, uid: int) -> int:
@@ -240,24 +259,39 @@ class AIMarketModel(mesa.Model):
         return int(self._uid_row[uid])
 
     def agent(self, uid: int) -> mesa.Agent:
-        """The Mesa handle with this unique id."""
-        return self._handles[uid]
+        """The Mesa handle with this unique id (a lab's is created on first request)."""
+        handle = self._handles.get(uid)
+        if handle is None:
+            if (
+                uid >= len(self._uid_kind)
+                or self._uid_kind[uid] != TABLES.index("labs")
+                or self.row_of(uid) < 0
+            ):
+                raise KeyError(
+                    f"no agent {uid} in the model (a dead lab's row may have been dropped)"
+                )
+            handle = population.Lab(self)
+            handle.unique_id = uid  # the id reserved when the lab entered
+            self._handles[uid] = handle
+        return handle
+
+    def lab_agents(self) -> list[mesa.Agent]:
+        """Handles of every alive lab (creating the ones not yet asked for)."""
+        labs = self.labs
+        return [self.agent(int(u)) for u in labs.uid[: labs.n][labs.alive[: labs.n]]]
 
     def name_of(self, uid: int) -> str:
         """Display name of an agent (dead labs keep theirs)."""
-        if uid < 0:
+        if uid < 0 or uid >= len(self._uid_kind) or self._uid_kind[uid] < 0:
             return ""
-        kind = self._uid_kind.get(uid)
         row = self.row_of(uid)
-        if kind is None:
-            return ""
         if row < 0:
             return self._retired_names.get(uid, f"lab {uid}")
-        return getattr(self, kind).names[row]
+        return getattr(self, TABLES[self._uid_kind[uid]]).names[row]
 
     def node_info(self, uid: int) -> dict[str, Any]:
         """Node attributes for the network: type, region, name."""
-        kind = self._uid_kind.get(uid, "labs")
+        kind = TABLES[self._uid_kind[uid]] if self._uid_kind[uid] >= 0 else "labs"
         row = self.row_of(uid)
         table = getattr(self, kind)
         region = REGIONS[int(table.region[row])] if row >= 0 else self._retired_regions.get(uid, "")
@@ -311,7 +345,7 @@ class AIMarketModel(mesa.Model):
         self.labs.entered[rows] = self.quarter_index
         if "ambition" not in fields:
             self.labs.ambition[rows] = self.ambition[self.labs.archetype[rows]]
-        self.labs.uid[rows] = self.register_rows("labs", population.Lab, rows)
+        self.labs.uid[rows] = self.register_rows("labs", population.Lab, rows, lazy=True)
         if names is None:
             self.labs.names[start:] = [
                 f"{a}-{u}"
@@ -349,13 +383,6 @@ class AIMarketModel(mesa.Model):
         n = self.labs.n
         return np.where(self.labs.alive[:n], self.labs.mark[:n] / self.labs.shares_out[:n], 0.0)
 
-    def fund_vintage_by_investor(self) -> np.ndarray:
-        """Quarter each investor's current fund started (venture funds); 0 for the others."""
-        out = np.zeros(self.n_investors, dtype=np.int64)
-        b = self._investor_base[0]
-        out[b : b + self.funds.n] = self.funds.vintage[: self.funds.n]
-        return out
-
     def credit_investors(self, investor: np.ndarray, amount: np.ndarray) -> None:
         """Pay exit proceeds to investors: venture funds distribute them to their LPs."""
         base = self._investor_base
@@ -378,12 +405,15 @@ class AIMarketModel(mesa.Model):
         dead = np.flatnonzero(~labs.alive[:n])
         self.retired_above[0] += int((labs.best_flop[dead] >= 1e25).sum())
         self.retired_above[1] += int((labs.best_flop[dead] >= 1e26).sum())
-        for row in dead.tolist():
-            uid = int(labs.uid[row])
-            self._retired_names[uid] = labs.names[row]
-            self._retired_regions[uid] = REGIONS[int(labs.region[row])]
-            self._handles.pop(uid).remove()
         uid_dead = labs.uid[dead].copy()
+        self._retired_names.update(
+            zip(uid_dead.tolist(), [labs.names[r] for r in dead.tolist()], strict=True)
+        )
+        self._retired_regions.update(
+            zip(uid_dead.tolist(), [REGIONS[r] for r in labs.region[dead].tolist()], strict=True)
+        )
+        for uid in self._handles.keys() & set(uid_dead.tolist()):
+            self._handles.pop(uid).remove()
         mapping = labs.compact()
         self.holdings.remap_labs(mapping)
         self.clouds.parent_lab[: self.clouds.n] = np.where(

@@ -317,7 +317,7 @@ class InvestorBehaviour(Section):
         0.8, 0.0, 5.0, "Next fund size ∝ (marked TVPI)^elasticity: capital follows returns."
     )
     lp_growth_per_year: float = P(0.05, -0.5, 2.0, "Trend growth of LP commitments to AI venture.")
-    deal_flow_draws: int = P(6, 1, 100, "Deals an investor examines per quarter.")
+    deal_flow_draws: int = P(10, 1, 100, "Deals an investor examines per quarter.")
     deal_sharpness: float = P(1.2, 0.0, 20.0, "How strongly deal flow concentrates on hot labs.")
     round_fill_min: float = P(
         0.6, 0.05, 1.0, "Share of an ask that must be offered for a round to close."

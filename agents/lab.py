@@ -147,38 +147,43 @@ def model_lab_mask(labs: LabTable) -> np.ndarray:
     return labs.alive[:n] & (labs.archetype[:n] != APP)
 
 
-def absorb_algorithms(model: AIMarketModel) -> None:
+def model_lab_rows(labs: LabTable) -> np.ndarray:
+    """Rows of alive labs that train their own models (a few per cent of all rows)."""
+    return np.flatnonzero(model_lab_mask(labs))
+
+
+def absorb_algorithms(model: AIMarketModel, rows: np.ndarray) -> None:
     """Followers close a share of their gap to the algorithmic frontier; open weights help all.
 
-    Frontier and big-tech labs are the frontier. Others gain ``algo_absorb_rate`` of their gap
-    each quarter, and at least ``open_weight_absorb`` of the best open-weight release.
+    The frontier is set by the US-led bloc's frontier and big-tech labs. Others gain
+    ``algo_absorb_rate`` of their gap each quarter, and at least ``open_weight_absorb`` of the
+    best open-weight release. ``rows``: the model labs.
     """
     labs, w, s = model.labs, model.world, model.scenario.labs
-    n = labs.n
-    algo = labs.algo[:n]
-    arch = labs.archetype[:n]
-    # The algorithmic frontier is set by the US-led bloc's frontier and big-tech labs.
-    leader = ((arch == FRONTIER) | (arch == BIGTECH)) & (BLOC[labs.region[:n]] == WEST_BLOC)
-    gap = np.maximum(w.algo_frontier - algo, 0.0)
-    new = algo + s.algo_absorb_rate * gap
-    open_level = w.open_algo - (1.0 - s.open_weight_absorb) * np.maximum(w.open_algo - algo, 0.0)
-    new = np.maximum(new, np.where(w.open_algo > -np.inf, open_level, new))
-    algo[:] = np.where(leader, w.algo_frontier, np.minimum(new, w.algo_frontier))
+    algo = labs.algo[rows]
+    arch = labs.archetype[rows]
+    leader = ((arch == FRONTIER) | (arch == BIGTECH)) & (BLOC[labs.region[rows]] == WEST_BLOC)
+    new = algo + s.algo_absorb_rate * np.maximum(w.algo_frontier - algo, 0.0)
+    if np.isfinite(w.open_algo):
+        open_level = w.open_algo - (1.0 - s.open_weight_absorb) * np.maximum(
+            w.open_algo - algo, 0.0
+        )
+        new = np.maximum(new, open_level)
+    labs.algo[rows] = np.where(leader, w.algo_frontier, np.minimum(new, w.algo_frontier))
 
 
-def plan_runs(model: AIMarketModel) -> None:
-    """Labs between runs plan their next one; covered runs pay compliance or stay under the line."""
+def plan_runs(model: AIMarketModel, rows: np.ndarray) -> None:
+    """Model labs between runs plan their next one; covered runs pay compliance or stay
+    under the line. ``rows``: the model labs."""
     labs, s = model.labs, model.scenario.labs
-    n = labs.n
-    idx = np.flatnonzero(
-        model_lab_mask(labs) & (labs.run_target[:n] <= 0) & (labs.idle[:n] >= s.run_gap_quarters)
-    )
     # Runs waiting for regulatory clearance count down.
-    waiting = np.flatnonzero(labs.alive[:n] & (labs.run_target[:n] > 0) & (labs.run_age[:n] < 0))
+    waiting = rows[(labs.run_target[rows] > 0) & (labs.run_age[rows] < 0)]
     labs.run_age[waiting] += 1
+    free = (labs.run_target[rows] <= 0) & (labs.idle[rows] >= s.run_gap_quarters)
+    idx = rows[free]
     if idx.size == 0:
         return
-    target = next_run_flop(model)[idx]
+    target = next_run_flop(model, idx)
     flop_cost = labs.lease_price[idx] / FLOP_PER_H100E_QUARTER
     budget = s.training_cash_share * (labs.cash[idx] + labs.credit[idx] + labs.prepaid[idx])
     size = np.minimum(target, budget / np.maximum(flop_cost, 1e-300))
@@ -202,108 +207,99 @@ def plan_runs(model: AIMarketModel) -> None:
     labs.run_age[idx] = -delay
 
 
-def next_run_flop(model: AIMarketModel) -> np.ndarray:
-    """FLOP of the next run each lab would plan now.
+def next_run_flop(model: AIMarketModel, rows: np.ndarray) -> np.ndarray:
+    """FLOP of the next run each of ``rows`` would plan now.
 
     A lab scales its last run by at most ``run_multiple`` (or jumps to ``frontier_fraction`` of
     its ceiling to catch up), and aims no higher than its archetype's ``ambition`` times the
-    largest run one site allows now.
+    largest run one site of its region allows now.
     """
     labs, w, s = model.labs, model.world, model.scenario.labs
-    n = labs.n
-    ceiling = labs.ambition[:n] * w.max_run_flop(s.run_quarters)[labs.region[:n]]
-    step = np.maximum(s.run_multiple * labs.last_flop[:n], s.frontier_fraction * ceiling)
+    ceiling = labs.ambition[rows] * w.max_run_flop(s.run_quarters)[labs.region[rows]]
+    step = np.maximum(s.run_multiple * labs.last_flop[rows], s.frontier_fraction * ceiling)
     return np.maximum(np.minimum(step, ceiling), w.entry_run_flop)
 
 
-def compute_requests(model: AIMarketModel, inference_per_busd: float) -> None:
-    """Useful H100e each lab asks for this quarter: the final run's share (on one site),
+def compute_requests(model: AIMarketModel, rows: np.ndarray, inference_per_busd: float) -> None:
+    """Useful H100e each model lab asks for this quarter: the final run's share (on one site),
     research compute for the run it is working towards (every quarter), and inference for
     its sales. Requests are capped by what the lab can pay at its expected price, inference
-    (which earns revenue) first, then the final run, then research.
+    (which earns revenue) first, then the final run, then research. ``rows``: the model labs.
     """
     labs, s = model.labs, model.scenario.labs
-    n = labs.n
-    model_lab = model_lab_mask(labs)
-    active = model_lab & (labs.run_target[:n] > 0) & (labs.run_age[:n] >= 0)
-    remaining = np.maximum(labs.run_target[:n] - labs.run_done[:n], 0.0)
-    quarters_left = np.maximum(s.run_quarters - labs.run_age[:n], 1)
+    target = labs.run_target[rows]
+    age = labs.run_age[rows]
+    active = (target > 0) & (age >= 0)
+    remaining = np.maximum(target - labs.run_done[rows], 0.0)
+    quarters_left = np.maximum(s.run_quarters - age, 1)
     final = np.where(active, remaining / FLOP_PER_H100E_QUARTER / quarters_left, 0.0)
-    final = np.minimum(
-        final, model.world.site_h100e[labs.region[:n]]
-    )  # a final run fits on one site
-    working_towards = np.where(labs.run_target[:n] > 0, labs.run_target[:n], next_run_flop(model))
+    final = np.minimum(final, model.world.site_h100e[labs.region[rows]])  # one site
+    working_towards = np.where(target > 0, target, next_run_flop(model, rows))
     cycle = s.run_quarters + s.run_gap_quarters
-    research = np.where(
-        model_lab, s.experiment_overhead * working_towards / FLOP_PER_H100E_QUARTER / cycle, 0.0
-    )
+    research = s.experiment_overhead * working_towards / FLOP_PER_H100E_QUARTER / cycle
     # Inference for the demand its models drew last quarter, growing as total demand grows.
-    inference = np.where(
-        model_lab, labs.potential_revenue[:n] * model.demand_momentum * inference_per_busd, 0.0
-    )
-    price = np.maximum(labs.lease_price[:n], 1e-12)
-    spendable = (
-        np.maximum(labs.cash[:n] + labs.credit[:n] + labs.prepaid[:n] - labs.team_cost[:n], 0.0)
-        / price
-    )
+    inference = labs.potential_revenue[rows] * model.demand_momentum * inference_per_busd
+    price = np.maximum(labs.lease_price[rows], 1e-12)
+    funds = labs.cash[rows] + labs.credit[rows] + labs.prepaid[rows] - labs.team_cost[rows]
+    spendable = np.maximum(funds, 0.0) / price
     inference = np.minimum(inference, spendable)
     final = np.minimum(final, np.maximum(spendable - inference, 0.0))
     # Research spends at most a run cycle's share of what is left (the next run needs cash too).
     research = np.minimum(research, np.maximum(spendable - inference - final, 0.0) / cycle)
-    labs.final_req[:n] = final
-    labs.train_req[:n] = final + research
-    labs.inf_req[:n] = inference
+    labs.final_req[rows] = final
+    labs.train_req[rows] = final + research
+    labs.inf_req[rows] = inference
 
 
-def progress_runs(model: AIMarketModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def progress_runs(
+    model: AIMarketModel, rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Add this quarter's training FLOP to each run; complete runs that are done or overdue.
 
-    Returns the rows, FLOP and final-run compute cost (USD B) of runs completed this quarter.
+    ``rows``: the model labs. Returns the rows, FLOP and final-run compute cost (USD B) of
+    runs completed this quarter.
     """
     labs, w, s = model.labs, model.world, model.scenario.labs
-    n = labs.n
-    active = labs.alive[:n] & (labs.run_target[:n] > 0) & (labs.run_age[:n] >= 0)
-    final_got = np.minimum(labs.train_got[:n], labs.final_req[:n])
-    got_flop = final_got * FLOP_PER_H100E_QUARTER
-    remaining = np.maximum(labs.run_target[:n] - labs.run_done[:n], 0.0)
-    labs.run_done[:n] += np.where(active, np.minimum(got_flop, remaining), 0.0)
+    active = rows[(labs.run_target[rows] > 0) & (labs.run_age[rows] >= 0)]
+    final_got = np.minimum(labs.train_got[active], labs.final_req[active])
+    remaining = np.maximum(labs.run_target[active] - labs.run_done[active], 0.0)
+    labs.run_done[active] += np.minimum(final_got * FLOP_PER_H100E_QUARTER, remaining)
     # A run's cost at the providers' cost of compute (hardware, energy, building), as Cottier
     # et al. measure it; what the lab paid on top is the clouds' margin.
-    final_cost = np.divide(
-        labs.compute_cost_basis[:n] * final_got,
-        labs.train_got[:n] + labs.inf_got[:n],
-        out=np.zeros(n),
-        where=(labs.train_got[:n] + labs.inf_got[:n]) > 0,
+    used = labs.train_got[active] + labs.inf_got[active]
+    labs.run_cost[active] += np.divide(
+        labs.compute_cost_basis[active] * final_got, used, out=np.zeros(active.size), where=used > 0
     )
-    labs.run_cost[:n] += np.where(active, final_cost, 0.0)
-    labs.run_age[:n] += active.astype(np.int16)
-    done = active & (
-        (labs.run_done[:n] >= 0.999 * labs.run_target[:n])
-        | ((labs.run_age[:n] >= 2 * s.run_quarters) & (labs.run_done[:n] > 0))
-        | (labs.run_age[:n] >= 4 * s.run_quarters)
+    labs.run_age[active] += 1
+    age, done_flop, target = labs.run_age[active], labs.run_done[active], labs.run_target[active]
+    finished = (
+        (done_flop >= 0.999 * target)
+        | ((age >= 2 * s.run_quarters) & (done_flop > 0))
+        | (age >= 4 * s.run_quarters)
     )
-    labs.idle[:n] = np.where(labs.run_target[:n] > 0, 0, labs.idle[:n] + 1)
-    rows = np.flatnonzero(done & (labs.run_done[:n] > 0))
-    flop = labs.run_done[rows].copy()
-    cost = labs.run_cost[rows].copy()
-    cap = np.log10(flop) + labs.algo[rows]
-    better = flop > labs.best_flop[rows]
-    labs.best_cost[rows] = np.where(better, labs.run_cost[rows], labs.best_cost[rows])
-    labs.best_flop[rows] = np.maximum(labs.best_flop[rows], flop)
-    labs.capability[rows] = np.maximum(labs.capability[rows], cap)
-    labs.last_flop[rows] = flop
-    opened = rows[labs.open_weight[rows]]
+    labs.idle[rows] = np.where(labs.run_target[rows] > 0, 0, labs.idle[rows] + 1)
+    ended = active[finished]
+    done = ended[labs.run_done[ended] > 0]
+    flop = labs.run_done[done].copy()
+    cost = labs.run_cost[done].copy()
+    cap = np.log10(flop) + labs.algo[done]
+    better = flop > labs.best_flop[done]
+    labs.best_cost[done] = np.where(better, cost, labs.best_cost[done])
+    labs.best_flop[done] = np.maximum(labs.best_flop[done], flop)
+    labs.capability[done] = np.maximum(labs.capability[done], cap)
+    labs.last_flop[done] = flop
+    opened = done[labs.open_weight[done]]
     if opened.size:
         w.open_algo = max(w.open_algo, float(labs.algo[opened].max()))
-    top = int(np.argmax(flop)) if rows.size else -1
-    if top >= 0 and flop[top] > w.frontier_flop:
-        w.frontier_flop = float(flop[top])
-        w.frontier_cost = float(labs.run_cost[rows[top]])
-    ended = np.flatnonzero(done)
+    if done.size:
+        top = int(np.argmax(flop))
+        if flop[top] > w.frontier_flop:
+            w.frontier_flop = float(flop[top])
+            w.frontier_cost = float(cost[top])
     labs.run_target[ended] = 0.0
     labs.run_done[ended] = 0.0
     labs.run_age[ended] = 0
-    return rows, flop, cost
+    return done, flop, cost
 
 
 def pre_money(model: AIMarketModel) -> np.ndarray:
@@ -362,10 +358,12 @@ def funding_asks(model: AIMarketModel, pre: np.ndarray) -> np.ndarray:
     cash = labs.cash[:n] + labs.credit[:n] + labs.prepaid[:n]
     burn = np.maximum(labs.team_cost[:n] + labs.compute_spend[:n] - labs.revenue[:n], 1e-6)
     runway = cash / burn
-    # The next run plus a cycle of research towards it.
-    next_cost = (
-        next_run_flop(model)
-        * labs.lease_price[:n]
+    # The next run plus a cycle of research towards it (model labs only).
+    model_rows = np.flatnonzero(alive & (arch != APP))
+    next_cost = np.zeros(n)
+    next_cost[model_rows] = (
+        next_run_flop(model, model_rows)
+        * labs.lease_price[model_rows]
         * (1.0 + s.experiment_overhead)
         / FLOP_PER_H100E_QUARTER
     )

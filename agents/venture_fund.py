@@ -68,12 +68,12 @@ def set_budgets(model: AIMarketModel) -> None:
     f.budget[:n] = np.where(f.alive[:n], f.dry_powder[:n] / left, 0.0)
 
 
-def raise_next_funds(model: AIMarketModel, nav_current: np.ndarray) -> np.ndarray:
+def raise_next_funds(model: AIMarketModel) -> np.ndarray:
     """Firms whose cycle is over raise a new fund from LPs, sized by marked returns.
 
     New size = last size x clip(TVPI^elasticity, 0.3, 4) x LP trend growth over the cycle,
-    where TVPI = (distributions + marked value of the current fund's stakes) / paid in.
-    Returns the rows that raised.
+    where TVPI = (distributions + marked value of the current fund's stakes) / paid in. Only
+    the funds that raise are marked to market. Returns the rows that raised.
     """
     f, s = model.funds, model.scenario.investors
     n = f.n
@@ -82,6 +82,13 @@ def raise_next_funds(model: AIMarketModel, nav_current: np.ndarray) -> np.ndarra
     )
     if rows.size == 0:
         return rows
+    base = model.investor_base[0]
+    since = np.zeros(model.n_investors, dtype=np.int64)
+    since[base + rows] = f.vintage[rows]
+    nav = model.holdings.value_by_investor(
+        model.price_per_share(), base + rows, model.n_investors, since
+    )
+    nav_current = nav[base : base + n]
     paid = f.paid_in[rows]
     tvpi = np.divide(
         f.distributed[rows] + nav_current[rows], paid, out=np.ones(rows.size), where=paid > 1e-9

@@ -64,7 +64,8 @@ def hhi(shares: np.ndarray) -> float:
     if total <= 0:
         return 0.0
     s = shares / total
-    return float(10_000.0 * np.dot(s, s))
+    # (s * s).sum(), not np.dot: a BLAS dot over many labs starts spinning threads.
+    return float(10_000.0 * (s * s).sum())
 
 
 def demand_level(

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from abm.markets.capital import Offers, RoundResult, clear_rounds, group_offers, merge
+from abm.markets.capital import Offers, RoundResult, clear_rounds, merge, stacked_offers
 from abm.network import EQUITY
 from abm.regions import BLOC_OF_REGION, GULF
 from agents import lab, sovereign_fund, venture_fund
@@ -69,40 +69,56 @@ def run(model: AIMarketModel) -> None:
 def _negotiate(
     model: AIMarketModel, rows: np.ndarray, ask: np.ndarray, weight: np.ndarray, budget: np.ndarray
 ) -> RoundResult:
-    """Rounds of deal flow: investors with money left look again at the asks still open.
+    """Rounds of deal flow: venture funds look once; sovereigns, clouds and vendors with money
+    left look again at the asks still open (large rounds need them to syndicate).
 
-    Offers accumulate over ``NEGOTIATION_PASSES`` passes; after each, asks whose offers reach
-    the fill threshold close (taking at most the amount asked) and the rest stay open.
+    Offers accumulate over ``NEGOTIATION_PASSES`` passes. Between passes an ask whose offers
+    reach the fill threshold closes (offers only grow, so it stays closed) and its investors
+    are committed for at most the amount asked; the rest stay committed to open asks. One
+    clearing at the end settles every round.
     """
     si = model.scenario.investors
+    parts, inv_region = _deal_groups(model, rows, ask)
+    screen = model.policy.screening_allowed()
+    ask_region = model.labs.region[rows].astype(np.int64)
     offers: list[Offers] = []
+    offered = np.zeros(ask.size)
     is_open = np.ones(ask.size, dtype=bool)
-    result = clear_rounds(merge([]), ask, si.round_fill_min)
-    for _ in range(NEGOTIATION_PASSES):
-        committed = _committed(result, merge(offers), is_open, budget.size)
+    committed = np.zeros(budget.size)
+    for n_pass in range(NEGOTIATION_PASSES):
         left = np.maximum(budget - committed, 0.0)
-        new = _offers(model, rows, ask, weight * is_open, left)
+        open_weight = weight * is_open
+        drawn = []
+        for eligible, cols, group, draws, max_share, repeats in parts:
+            if n_pass > 0 and not repeats:
+                continue  # venture funds look once a quarter; large strategic investors keep looking
+            o = stacked_offers(
+                model.rng, eligible, open_weight[cols], group, left, draws, max_share, ask[cols]
+            )
+            drawn.append(Offers(o.investor, cols[o.ask], o.amount))
+        new = merge(drawn)
+        # Inbound screening: each foreign stake in a US or allied lab is approved with a probability.
+        p = screen[inv_region[new.investor], ask_region[new.ask]]
+        keep = (p >= 1.0) | (model.rng.random(new.amount.size) < p)
+        new = Offers(new.investor[keep], new.ask[keep], new.amount[keep])
         if new.amount.size == 0:
             break
         offers.append(new)
-        result = clear_rounds(merge(offers), ask, si.round_fill_min)
-        is_open = ~result.closed
+        offered += np.bincount(new.ask, weights=new.amount, minlength=ask.size)
+        closed = offered >= si.round_fill_min * ask
+        is_open = ~closed
+        every = merge(offers)
+        scale = np.where(
+            closed,
+            np.minimum(1.0, np.divide(ask, offered, out=np.ones_like(ask), where=offered > 0)),
+            1.0,
+        )
+        committed = np.bincount(
+            every.investor, weights=every.amount * scale[every.ask], minlength=budget.size
+        )
         if not is_open.any():
             break
-    return result
-
-
-def _committed(
-    result: RoundResult, offers: Offers, is_open: np.ndarray, n_investors: int
-) -> np.ndarray:
-    """Money each investor has tied up: invested in closed rounds plus offers on open asks."""
-    invested = np.bincount(result.investor, weights=result.amount, minlength=n_investors)
-    if offers.amount.size:
-        pending = is_open[offers.ask]
-        invested += np.bincount(
-            offers.investor, weights=np.where(pending, offers.amount, 0.0), minlength=n_investors
-        )
-    return invested
+    return clear_rounds(merge(offers), ask, si.round_fill_min)
 
 
 def _set_budgets(model: AIMarketModel) -> None:
@@ -135,104 +151,97 @@ def _investor_budget(model: AIMarketModel) -> tuple[np.ndarray, np.ndarray, np.n
     return budget, region, kind
 
 
-def _offers(
-    model: AIMarketModel, rows: np.ndarray, ask: np.ndarray, weight: np.ndarray, budget: np.ndarray
-) -> Offers:
-    """One pass of deal flow: every investor group draws asks and offers checks from ``budget``."""
-    labs, f, sf, c = model.labs, model.funds, model.sovereigns, model.clouds
+def _deal_groups(
+    model: AIMarketModel, rows: np.ndarray, ask: np.ndarray
+) -> tuple[list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]], np.ndarray]:
+    """Who may back which ask, built once a quarter.
+
+    Venture funds share a deal-flow group per (region, mandate): home region, their bloc, or
+    global. Every sovereign fund, cloud and chip vendor is its own group and considers only
+    model labs (a few per cent of asks, so their groups get only those columns): sovereigns
+    join large rounds in their mandate; clouds back labs they serve or that have no cloud
+    partner yet, in their bloc; vendors back independent labs. Outbound bans apply to all;
+    inbound approval is drawn per stake in :func:`_negotiate`.
+
+    Returns ``parts`` — each ``(eligible (G, columns), columns, group (I,), draws (I,),
+    max_check_share (I,), repeats)`` with ``group`` -1 outside the part and ``repeats`` true
+    for the strategic investors who look again in later passes — and every investor's region.
+    """
+    labs, f, sf, c, v = model.labs, model.funds, model.sovereigns, model.clouds, model.vendors
     s = model.scenario.investors
-    rng = model.rng
-    _, inv_region, _ = _investor_budget(model)
     base = model.investor_base
+    _, inv_region, _ = _investor_budget(model)
+    n_inv = inv_region.size
     ask_region = labs.region[rows].astype(np.int64)
     ask_bloc = _BLOC[ask_region]
-    is_model = labs.archetype[rows] != APP
-    screen = model.policy.screening_allowed()
-    may = screen > 0  # hard bans; approval probabilities are drawn per stake below
-    groups: list[Offers] = []
+    may = model.policy.screening_allowed() > 0
 
-    # Venture funds, grouped by (region, mandate).
+    def part(
+        columns: np.ndarray,
+    ) -> tuple[list[np.ndarray], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        return (
+            [],
+            columns,
+            np.full(n_inv, -1, dtype=np.int64),
+            np.zeros(n_inv, dtype=np.int64),
+            np.zeros(n_inv),
+        )
+
+    def add(p, members: np.ndarray, mask: np.ndarray, k: int, share: float) -> None:
+        masks, _, group, draws, max_share = p
+        group[members] = len(masks)
+        draws[members] = k
+        max_share[members] = share
+        masks.append(mask)
+
+    # Venture funds over every ask.
+    vc = part(np.arange(rows.size))
     fr = f.region[: f.n].astype(np.int64)
     fm = f.mandate[: f.n]
-    active = f.alive[: f.n] & (budget[base[VC] : base[VC] + f.n] > 1e-6)
-    for key in np.unique(fr[active] * 3 + fm[active]):
-        r, mandate = divmod(int(key), 3)
-        members = np.flatnonzero(active & (fr == r) & (fm == mandate))
+    alive = f.alive[: f.n]
+    for key in np.unique(fr[alive] * 3 + fm[alive]).tolist():
+        r, mandate = divmod(key, 3)
+        members = base[VC] + np.flatnonzero(alive & (fr == r) & (fm == mandate))
         if mandate == HOME:
-            eligible = ask_region == r
+            mask = ask_region == r
         elif mandate == BLOC:
-            eligible = ask_bloc == _BLOC[r]
+            mask = ask_bloc == _BLOC[r]
         else:
-            eligible = np.ones(rows.size, dtype=bool)
-        eligible &= may[r, ask_region]
-        groups.append(
-            group_offers(
-                rng,
-                base[VC] + members,
-                budget[base[VC] + members],
-                s.deal_flow_draws,
-                eligible,
-                weight,
-                ask,
-                s.vc_max_check_share,
-            )
-        )
-
-    # Sovereign funds backing labs: large rounds of model labs in their mandate.
-    for row in np.flatnonzero(
-        sf.alive[: sf.n] & (sf.backs[: sf.n] == LABS) & (sf.budget[: sf.n] > 1e-6)
-    ):
+            mask = np.ones(rows.size, dtype=bool)
+        add(vc, members, mask & may[r, ask_region], s.deal_flow_draws, s.vc_max_check_share)
+    # Strategic investors over model labs only.
+    cols = np.flatnonzero(labs.archetype[rows] != APP)
+    st = part(cols)
+    m_region, m_bloc, m_ask = ask_region[cols], ask_bloc[cols], ask[cols]
+    independent = labs.archetype[rows[cols]] != BIGTECH
+    partner = labs.partner[rows[cols]]
+    for row in np.flatnonzero(sf.alive[: sf.n] & (sf.backs[: sf.n] == LABS)).tolist():
         r = int(sf.region[row])
-        eligible = (
-            sf.mandate[row][ask_region]
-            & is_model
-            & (ask >= s.sovereign_min_round_busd)
-            & may[r, ask_region]
-        )
-        idx = np.array([base[SOVEREIGN] + row])
-        groups.append(
-            group_offers(
-                rng, idx, budget[idx], SOVEREIGN_DRAWS, eligible, weight, ask, SOVEREIGN_MAX_SHARE
-            )
-        )
-
-    # Clouds: stakes in model labs they serve or that have no partner yet, within screening.
-    partner = labs.partner[rows]
-    independent = is_model & (labs.archetype[rows] != BIGTECH)
-    for row in np.flatnonzero(
-        c.alive[: c.n] & (budget[base[CLOUD] : base[CLOUD] + c.n] > 1e-6) & ~c.captive[: c.n]
-    ):
+        mask = sf.mandate[row][m_region] & (m_ask >= s.sovereign_min_round_busd) & may[r, m_region]
+        add(st, np.array([base[SOVEREIGN] + row]), mask, SOVEREIGN_DRAWS, SOVEREIGN_MAX_SHARE)
+    for row in np.flatnonzero(c.alive[: c.n] & ~c.captive[: c.n]).tolist():
         r = int(c.region[row])
-        eligible = (
+        mask = (
             independent
             & ((partner == row) | (partner < 0))
-            & (ask_bloc == _BLOC[r])
-            & may[r, ask_region]
+            & (m_bloc == _BLOC[r])
+            & may[r, m_region]
         )
-        idx = np.array([base[CLOUD] + row])
-        groups.append(
-            group_offers(
-                rng, idx, budget[idx], STRATEGIC_DRAWS, eligible, weight, ask, STRATEGIC_MAX_SHARE
-            )
-        )
-
-    # Chip vendors' corporate venture arms.
-    v = model.vendors
-    for row in np.flatnonzero(budget[base[VENDOR] : base[VENDOR] + v.n] > 1e-6):
+        add(st, np.array([base[CLOUD] + row]), mask, STRATEGIC_DRAWS, STRATEGIC_MAX_SHARE)
+    for row in np.flatnonzero(v.alive[: v.n]).tolist():
         r = int(v.region[row])
-        eligible = independent & may[r, ask_region]
-        idx = np.array([base[VENDOR] + row])
-        groups.append(
-            group_offers(
-                rng, idx, budget[idx], VENDOR_DRAWS, eligible, weight, ask, VENDOR_MAX_SHARE
-            )
+        add(
+            st,
+            np.array([base[VENDOR] + row]),
+            independent & may[r, m_region],
+            VENDOR_DRAWS,
+            VENDOR_MAX_SHARE,
         )
-
-    offers = merge(groups)
-    # Inbound screening: each foreign stake in a US or allied lab is approved with a probability.
-    p = screen[inv_region[offers.investor], ask_region[offers.ask]]
-    keep = (p >= 1.0) | (rng.random(offers.amount.size) < p)
-    return Offers(offers.investor[keep], offers.ask[keep], offers.amount[keep])
+    parts = []
+    for (masks, columns, group, draws, max_share), repeats in ((vc, False), (st, True)):
+        if masks and columns.size:
+            parts.append((np.vstack(masks), columns, group, draws, max_share, repeats))
+    return parts, inv_region
 
 
 def _apply(model: AIMarketModel, rows: np.ndarray, pre: np.ndarray, result) -> None:

@@ -19,7 +19,7 @@ from abm.network import COMPUTE
 from abm.regions import CN
 from abm.units import FLOP_PER_H100E_QUARTER
 from agents import hyperscaler, lab
-from agents.lab import APP, BIGTECH, CHALLENGER, CHAMPION
+from agents.lab import BIGTECH, CHALLENGER, CHAMPION
 
 if TYPE_CHECKING:
     from abm.model import AIMarketModel
@@ -72,10 +72,11 @@ def fund_labs(model: AIMarketModel) -> None:
 def run(model: AIMarketModel) -> None:
     """Clear the compute market for this quarter."""
     labs, c, w, s = model.labs, model.clouds, model.world, model.scenario
-    n, nh = labs.n, c.n
+    nh = c.n
     fund_labs(model)
     hyperscaler.set_prices(model)
-    lab.absorb_algorithms(model)
+    rows = lab.model_lab_rows(labs)  # only model labs lease compute
+    lab.absorb_algorithms(model, rows)
 
     # Expected price: the partner's, else the capacity-weighted price of the lab's pool.
     region_h = c.region[:nh]
@@ -90,36 +91,37 @@ def run(model: AIMarketModel) -> None:
             else float(c.price[:nh].max())
         )
     model.public_compute_price = (pool_price[0],) * 2 + (pool_price[1],) + (pool_price[0],) * 2
-    is_cn_lab = labs.region[:n] == CN
-    partner = labs.partner[:n]
-    labs.lease_price[:n] = np.where(
+    is_cn_lab = labs.region[rows] == CN
+    partner = labs.partner[rows]
+    labs.lease_price[rows] = np.where(
         partner >= 0,
         c.price[np.maximum(partner, 0)],
         np.where(is_cn_lab, pool_price[1], pool_price[0]),
     )
 
-    lab.plan_runs(model)
+    lab.plan_runs(model, rows)
     d = s.demand
     model.inference_per_busd = d.inference_h100e_per_busd * (1.0 - d.inference_efficiency_gain) ** (
         model.t / 4.0
     )
-    lab.compute_requests(model, model.inference_per_busd)
-    request = labs.train_req[:n] + labs.inf_req[:n]
-    _contracts(model)
+    lab.compute_requests(model, rows, model.inference_per_busd)
+    request = labs.train_req[rows] + labs.inf_req[rows]
+    _contracts(model, rows)
 
     # Stage 1: each partner cloud shares its capacity among its labs, pro rata.
     cap = np.where(c.alive[:nh], c.capacity[:nh], 0.0)
     got = serve_partners(request, partner, cap)
     used = np.bincount(np.maximum(partner, 0), weights=got, minlength=nh)
     left = np.maximum(cap - used, 0.0)
-    buyers_l, sellers_l, amounts_l = [np.flatnonzero(got > 0)], [partner[got > 0]], [got[got > 0]]
+    served = got > 0
+    buyers_l, sellers_l, amounts_l = [np.flatnonzero(served)], [partner[served]], [got[served]]
     c.demand[:nh] = np.bincount(
         np.maximum(partner, 0), weights=np.where(partner >= 0, request, 0.0), minlength=nh
     )
 
     # Stage 2: spot pools. Willingness to pay: cash per H100e wanted.
     rest = request - got
-    wtp = (labs.cash[:n] + labs.credit[:n]) / np.maximum(request, 1e-9)
+    wtp = (labs.cash[rows] + labs.credit[rows]) / np.maximum(request, 1e-9)
     for pool_id, members in enumerate(pools):
         want = rest * ((is_cn_lab if pool_id == 1 else ~is_cn_lab) & (rest > 0))
         _spot(model, want, wtp, members, left, got, buyers_l, sellers_l, amounts_l)
@@ -131,39 +133,42 @@ def run(model: AIMarketModel) -> None:
     buyer = np.concatenate(buyers_l)
     seller = np.concatenate(sellers_l).astype(np.int64)
     amount = np.concatenate(amounts_l)
-    _settle(model, buyer, seller, amount, got)
+    _settle(model, rows, buyer, seller, amount)
     c.leased[:nh] = np.bincount(seller, weights=amount, minlength=nh)
     c.demand_hist[:nh, model.ring_slot()] = c.demand[:nh]
 
-    rows, flop, run_cost = lab.progress_runs(model)
+    done, flop, run_cost = lab.progress_runs(model, rows)
     model.event_log.add(
-        model.quarter_index, "run_completed", labs.uid[rows], amount=run_cost, value=flop
+        model.quarter_index, "run_completed", labs.uid[done], amount=run_cost, value=flop
     )
     w.entry_run_flop = max(w.frontier_flop * 1e-3, 1e20)
     hyperscaler.operate(model)
 
 
-def _contracts(model: AIMarketModel) -> None:
+def _contracts(model: AIMarketModel, rows: np.ndarray) -> None:
     """Partner labs' planned training per quarter, which their clouds build for."""
     labs, c, s = model.labs, model.clouds, model.scenario.labs
-    n, nh = labs.n, c.n
-    has = (labs.partner[:n] >= 0) & labs.alive[:n] & (labs.archetype[:n] != APP)
-    running = labs.run_target[:n] > 0
+    nh = c.n
+    rows = rows[labs.partner[rows] >= 0]
     cycle = s.run_quarters + s.run_gap_quarters
-    price = np.maximum(labs.lease_price[:n], 1e-12)
-    affordable = (labs.cash[:n] + labs.credit[:n] + labs.prepaid[:n]) / price / cycle
+    price = np.maximum(labs.lease_price[rows], 1e-12)
+    affordable = (labs.cash[rows] + labs.credit[rows] + labs.prepaid[rows]) / price / cycle
     planned = np.minimum(
-        lab.next_run_flop(model) * (1.0 + s.experiment_overhead) / FLOP_PER_H100E_QUARTER / cycle,
+        lab.next_run_flop(model, rows)
+        * (1.0 + s.experiment_overhead)
+        / FLOP_PER_H100E_QUARTER
+        / cycle,
         affordable,
     )
-    per_quarter = np.where(running, labs.train_req[:n], planned) + labs.inf_req[:n]
-    c.contracted[:nh] = np.bincount(
-        np.maximum(labs.partner[:n], 0), weights=np.where(has, per_quarter, 0.0), minlength=nh
+    per_quarter = (
+        np.where(labs.run_target[rows] > 0, labs.train_req[rows], planned) + labs.inf_req[rows]
     )
+    c.contracted[:nh] = np.bincount(labs.partner[rows], weights=per_quarter, minlength=nh)
 
 
 def _spot(model, want, wtp, members, left, got, buyers_l, sellers_l, amounts_l) -> None:
-    """Clear one spot pool; updates ``left``, ``got`` and the pair lists in place."""
+    """Clear one spot pool; updates ``left``, ``got`` and the pair lists in place (buyers are
+    positions among the model labs)."""
     c = model.clouds
     nh = c.n
     b = np.flatnonzero(want > 0)
@@ -185,56 +190,59 @@ def _spot(model, want, wtp, members, left, got, buyers_l, sellers_l, amounts_l) 
 
 
 def _settle(
-    model: AIMarketModel, buyer: np.ndarray, seller: np.ndarray, amount: np.ndarray, got: np.ndarray
+    model: AIMarketModel,
+    rows: np.ndarray,
+    buyer: np.ndarray,
+    seller: np.ndarray,
+    amount: np.ndarray,
 ) -> None:
-    """Labs pay for the compute they got (credits at the partner first); split it between
-    inference and training; log compute flows."""
+    """Model labs pay for the compute they got (prepaid compute and credits at the partner
+    first); split it between inference and training; log compute flows. ``buyer`` holds
+    positions in ``rows``."""
     labs, c = model.labs, model.clouds
-    n, nh = labs.n, c.n
+    k, nh = rows.size, c.n
     cost = amount * c.price[seller]
     # A lab that cannot pay for all it got at these prices takes less, pro rata. Credits pay
     # only the partner; cash pays the rest. Largest x in [0, 1] with
     # x*other + max(x*partner - credit, 0) <= cash:
-    at_partner = seller == labs.partner[buyer]
-    owed_p = np.bincount(buyer, weights=np.where(at_partner, cost, 0.0), minlength=n)
-    owed_o = np.bincount(buyer, weights=np.where(at_partner, 0.0, cost), minlength=n)
-    cash, credit, prepaid = labs.cash[:n], labs.credit[:n], labs.prepaid[:n]
+    at_partner = seller == labs.partner[rows[buyer]]
+    owed_p = np.bincount(buyer, weights=np.where(at_partner, cost, 0.0), minlength=k)
+    owed_o = np.bincount(buyer, weights=np.where(at_partner, 0.0, cost), minlength=k)
+    cash, credit, prepaid = labs.cash[rows], labs.credit[rows], labs.prepaid[rows]
     partner_funds = credit + prepaid
-    x_cash = np.minimum(1.0, np.divide(cash, owed_o, out=np.ones(n), where=owed_o > 0))
-    x_all = np.minimum(
-        1.0,
-        np.divide(
-            cash + partner_funds, owed_p + owed_o, out=np.ones(n), where=(owed_p + owed_o) > 0
-        ),
-    )
+    x_cash = np.minimum(1.0, np.divide(cash, owed_o, out=np.ones(k), where=owed_o > 0))
+    owed = owed_p + owed_o
+    x_all = np.minimum(1.0, np.divide(cash + partner_funds, owed, out=np.ones(k), where=owed > 0))
     scale = np.where(x_cash * owed_p <= partner_funds, x_cash, x_all)
     amount = amount * scale[buyer]
     cost = cost * scale[buyer]
-    got[:] = np.bincount(buyer, weights=amount, minlength=n)
-    total = (owed_p + owed_o) * scale
+    got = np.bincount(buyer, weights=amount, minlength=k)
+    total = owed * scale
     # At the partner: prepaid compute first (already paid), then credits, then cash.
     from_prepaid = np.minimum(owed_p * scale, prepaid)
     from_credit = np.minimum(owed_p * scale - from_prepaid, credit)
-    labs.prepaid[:n] -= from_prepaid
-    labs.credit[:n] -= from_credit
-    labs.cash[:n] -= total - from_prepaid - from_credit
+    labs.prepaid[rows] = prepaid - from_prepaid
+    labs.credit[rows] = credit - from_credit
+    labs.cash[rows] = cash - (total - from_prepaid - from_credit)
     received = np.bincount(seller, weights=cost, minlength=nh)
-    c.cash[:nh] += received - np.bincount(
-        np.maximum(labs.partner[:n], 0), weights=from_prepaid, minlength=nh
+    prepaid_used = np.bincount(
+        np.maximum(labs.partner[rows], 0), weights=from_prepaid, minlength=nh
     )
+    c.cash[:nh] += received - prepaid_used
     c.lease_rev[:nh] = received
-    labs.compute_spend[:n] = total
-    labs.compute_cost_basis[:n] = np.bincount(
-        buyer, weights=amount * c.amortised[seller], minlength=n
+    labs.compute_spend[rows] = total
+    labs.compute_cost_basis[rows] = np.bincount(
+        buyer, weights=amount * c.amortised[seller], minlength=k
     )
-    labs.inf_got[:n] = np.minimum(labs.inf_req[:n], got)
-    labs.train_got[:n] = got - labs.inf_got[:n]
+    inf_got = np.minimum(labs.inf_req[rows], got)
+    labs.inf_got[rows] = inf_got
+    labs.train_got[rows] = got - inf_got
     model.flows.log(
         model.quarter_index,
         COMPUTE,
         c.uid[seller],
-        labs.uid[buyer],
+        labs.uid[rows[buyer]],
         cost,
         c.region[seller],
-        labs.region[buyer],
+        labs.region[rows[buyer]],
     )

@@ -36,15 +36,11 @@ def run(model: AIMarketModel) -> None:
     _breakups(model)
     _strategic_acquisitions(model)
     _entry(model)
-    nav = model.holdings.value_by_investor(
-        model.price_per_share(), model.n_investors, since=model.fund_vintage_by_investor()
-    )
-    venture_fund.raise_next_funds(
-        model, nav[model.investor_base[0] : model.investor_base[0] + model.funds.n]
-    )
+    venture_fund.raise_next_funds(model)
+    # Compact when a quarter of the rows are dead: every full-table pass pays for them.
     if (
         model.labs.n > COMPACT_MIN_ROWS
-        and (~model.labs.alive[: model.labs.n]).sum() > model.labs.n // 2
+        and (~model.labs.alive[: model.labs.n]).sum() > model.labs.n // 4
     ):
         model.compact_labs()
 
@@ -100,6 +96,8 @@ def _retire(model: AIMarketModel, rows: np.ndarray) -> None:
     labs.share[rows] = 0.0
     labs.team_cost[rows] = 0.0
     labs.run_target[rows] = 0.0
+    for field in ("final_req", "train_req", "inf_req", "train_got", "inf_got", "compute_spend"):
+        getattr(labs, field)[rows] = 0.0
 
 
 def _acquisitions(model: AIMarketModel, targets: np.ndarray) -> np.ndarray:

@@ -17,7 +17,9 @@ def outcome(name: str, column: str) -> float:
         scenario = load_scenario(name).with_overrides({"steps": 44})  # to 2030Q4
         model = AIMarketModel(scenario, rng=seed)
         model.run_for(scenario.steps)
-        df = model.metrics().filter(pl.col("quarter").str.slice(0, 4).is_between(*WINDOW))
+        df = model.metrics().filter(
+            pl.col("quarter").str.slice(0, 4).is_between(pl.lit(WINDOW[0]), pl.lit(WINDOW[1]))
+        )
         values.append(float(df[column].mean()))
     return float(np.mean(values))
 

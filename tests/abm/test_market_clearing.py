@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from abm.markets.capital import Offers, clear_rounds, group_offers
+from abm.markets.capital import Offers, clear_rounds, stacked_offers
 from abm.markets.chips import logit_split, ration_by_capacity
 from abm.markets.compute import clear_spot, lease_price, serve_partners
 from abm.markets.product import demand_level, hhi, model_shares, segment_shares
@@ -119,15 +119,35 @@ def test_rounds_close_only_when_offers_reach_the_threshold_and_are_scaled_to_the
 
 def test_deal_flow_only_draws_eligible_asks_and_respects_check_limits():
     rng = np.random.default_rng(0)
-    o = group_offers(
+    eligible = np.array([[True, False, True], [False, True, False]])
+    ask = np.array([1.0, 1.0, 10.0])
+    o = stacked_offers(
         rng,
-        np.array([0, 1]),
-        np.array([8.0, 8.0]),
-        4,
-        np.array([True, False, True]),
+        eligible,
         np.array([1.0, 100.0, 1.0]),
-        np.array([1.0, 1.0, 10.0]),
-        0.5,
+        group=np.array([0, 0, 1, -1]),
+        budget=np.array([8.0, 8.0, 8.0, 8.0]),
+        draws=np.array([4, 4, 2, 4]),
+        max_check_share=np.full(4, 0.5),
+        ask_amount=ask,
     )
-    assert set(o.ask.tolist()) <= {0, 2}
-    assert (o.amount <= 0.5 * np.array([1.0, 1.0, 10.0])[o.ask] + 1e-12).all()
+    assert 3 not in o.investor  # no group, no deal flow
+    assert set(o.ask[o.investor < 2].tolist()) <= {0, 2}
+    assert set(o.ask[o.investor == 2].tolist()) <= {1}
+    assert (o.amount <= 0.5 * ask[o.ask] + 1e-12).all()
+    per_investor = np.bincount(o.investor, weights=o.amount, minlength=4)
+    assert (per_investor <= 8.0 + 1e-9).all()
+
+
+def test_investors_with_no_budget_or_no_eligible_ask_make_no_offer():
+    o = stacked_offers(
+        np.random.default_rng(1),
+        np.array([[False, False]]),
+        np.ones(2),
+        group=np.array([0, 0]),
+        budget=np.array([1.0, 0.0]),
+        draws=np.array([3, 3]),
+        max_check_share=np.ones(2),
+        ask_amount=np.ones(2),
+    )
+    assert o.amount.size == 0
