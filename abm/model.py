@@ -197,6 +197,50 @@ class AIMarketModel(mesa.Model):
         """Capital and compute flows between agents (updated lazily on access)."""
         return self.flows.graph(self.node_info, quarter_label)
 
+    def network_frames(self) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """The investment network as two tables, built from the flow log without networkx.
+
+        ``nodes``: id, type, region, name. ``edges``: source, target, cumulative USD B by kind
+        (``equity_busd``, ``chips_busd``, ``compute_busd``) and in total (``amount_busd``),
+        ``first_quarter`` and ``last_quarter`` labels. Same content as :attr:`network`.
+        """
+        e = self.flows.edges()
+        ids = np.unique(np.concatenate([e["source"], e["target"]]))
+        info = [self.node_info(int(u)) for u in ids]
+        nodes = pl.DataFrame(
+            {
+                "id": ids,
+                "type": [d["type"] for d in info],
+                "region": [d["region"] for d in info],
+                "name": [d["name"] for d in info],
+            },
+            schema={"id": pl.Int64, "type": pl.Utf8, "region": pl.Utf8, "name": pl.Utf8},
+        )
+        labels = np.array([quarter_label(q) for q in range(self.end_quarter + 1)])
+        edges = pl.DataFrame(
+            {
+                "source": e["source"],
+                "target": e["target"],
+                "amount_busd": e["amount_busd"],
+                "equity_busd": e["equity_busd"],
+                "chips_busd": e["chips_busd"],
+                "compute_busd": e["compute_busd"],
+                "first_quarter": labels[e["first_quarter"]],
+                "last_quarter": labels[e["last_quarter"]],
+            },
+            schema={
+                "source": pl.Int64,
+                "target": pl.Int64,
+                "amount_busd": pl.Float64,
+                "equity_busd": pl.Float64,
+                "chips_busd": pl.Float64,
+                "compute_busd": pl.Float64,
+                "first_quarter": pl.Utf8,
+                "last_quarter": pl.Utf8,
+            },
+        )
+        return nodes, edges
+
     def summary(self) -> dict[str, float]:
         """Scalar outcomes for sweeps: key metrics at the end and at 2025, 2030 and 2035."""
         df = self.recorder
@@ -338,8 +382,7 @@ class AIMarketModel(mesa.Model):
         """Append labs, create their handles; returns their rows. ``names=None``: synthetic names."""
         count = len(next(iter(fields.values())))
         start = self.labs.n
-        labels = names if names is not None else [f"startup-{start + i}" for i in range(count)]
-        rows = self.labs.add(count, labels)
+        rows = self.labs.add(count, names if names is not None else [""] * count)
         for key, value in fields.items():
             getattr(self.labs, key)[rows] = value
         self.labs.entered[rows] = self.quarter_index
@@ -348,11 +391,9 @@ class AIMarketModel(mesa.Model):
         self.labs.uid[rows] = self.register_rows("labs", population.Lab, rows, lazy=True)
         if names is None:
             self.labs.names[start:] = [
-                f"{a}-{u}"
+                f"{ARCHETYPES[a]}-{u}"
                 for a, u in zip(
-                    np.array(ARCHETYPES)[self.labs.archetype[rows]],
-                    self.labs.uid[rows].tolist(),
-                    strict=True,
+                    self.labs.archetype[rows].tolist(), self.labs.uid[rows].tolist(), strict=True
                 )
             ]
         self.labs.algo[rows] = self.world.algo_frontier - 0.5

@@ -101,38 +101,79 @@ class FlowNetwork:
             flat, weights=amt, minlength=N_REGIONS * N_REGIONS
         ).reshape(N_REGIONS, N_REGIONS)
 
+    def edges(self, start: int = 0) -> dict[str, np.ndarray]:
+        """Flows logged from chunk ``start`` on, aggregated per (source, target) pair.
+
+        Returns arrays ``source``, ``target`` (uids), ``equity_busd``, ``chips_busd``,
+        ``compute_busd``, ``amount_busd`` (USD B, summed) and ``first_quarter``,
+        ``last_quarter`` (step indices), sorted by (source, target). Pure numpy: this is what
+        the run writer stores, with no networkx in the way.
+        """
+        chunks = self._chunks[start:]
+        if not chunks:
+            empty_i = np.zeros(0, np.int64)
+            empty_f = np.zeros(0)
+            return {
+                "source": empty_i,
+                "target": empty_i,
+                **{f"{k}_busd": empty_f for k in FLOW_KINDS},
+                "amount_busd": empty_f,
+                "first_quarter": empty_i,
+                "last_quarter": empty_i,
+            }
+        src = np.concatenate([c[0] for c in chunks])
+        dst = np.concatenate([c[1] for c in chunks])
+        amt = np.concatenate([c[3] for c in chunks])
+        kind = np.concatenate([np.full(len(c[0]), c[2], np.int64) for c in chunks])
+        quarter = np.concatenate([np.full(len(c[0]), c[4], np.int64) for c in chunks])
+        pairs = src * (1 << 32) + dst
+        uniq, inv = np.unique(pairs, return_inverse=True)
+        n = len(uniq)
+        out: dict[str, np.ndarray] = {"source": uniq >> 32, "target": uniq & 0xFFFFFFFF}
+        for k, name in enumerate(FLOW_KINDS):
+            sel = kind == k
+            out[f"{name}_busd"] = np.bincount(inv[sel], weights=amt[sel], minlength=n)
+        out["amount_busd"] = np.bincount(inv, weights=amt, minlength=n)
+        first = np.full(n, np.iinfo(np.int64).max)
+        np.minimum.at(first, inv, quarter)
+        last = np.full(n, -1, np.int64)
+        np.maximum.at(last, inv, quarter)
+        out["first_quarter"], out["last_quarter"] = first, last
+        return out
+
     def graph(
         self, node_info: Callable[[int], dict], quarter_label: Callable[[int], str]
     ) -> nx.DiGraph:
         """The DiGraph, updated with every flow logged since the last call."""
         g = self._graph
-        for src, dst, kind, amt, q in self._chunks[self._folded :]:
-            quarter = quarter_label(q)
-            key = f"{FLOW_KINDS[kind]}_busd"
-            # Aggregate duplicates within the chunk first: one networkx update per distinct pair.
-            pairs = src * (1 << 32) + dst
-            uniq, inv = np.unique(pairs, return_inverse=True)
-            sums = np.bincount(inv, weights=amt)
-            for pair, total in zip(uniq.tolist(), sums.tolist(), strict=True):
-                u, v = pair >> 32, pair & 0xFFFFFFFF
-                for node in (u, v):
-                    if node not in g:
-                        g.add_node(node, **node_info(node))
-                if g.has_edge(u, v):
-                    data = g[u][v]
-                    data[key] = data.get(key, 0.0) + total
-                    data["amount_busd"] += total
-                    data["last_quarter"] = quarter
-                else:
-                    g.add_edge(
-                        u,
-                        v,
-                        amount_busd=total,
-                        first_quarter=quarter,
-                        last_quarter=quarter,
-                        **{key: total},
-                    )
+        new = self.edges(self._folded)
         self._folded = len(self._chunks)
+        if len(new["source"]) == 0:
+            return g
+        src, dst = new["source"].tolist(), new["target"].tolist()
+        for node in set(src) | set(dst):
+            if node not in g:
+                g.add_node(node, **node_info(node))
+        labels = {q: quarter_label(q) for q in set(new["first_quarter"].tolist())}
+        labels.update({q: quarter_label(q) for q in set(new["last_quarter"].tolist())})
+        columns = [f"{k}_busd" for k in FLOW_KINDS] + ["amount_busd"]
+        values = [new[c].tolist() for c in columns]
+        firsts, lasts = new["first_quarter"].tolist(), new["last_quarter"].tolist()
+        adj = g._adj  # read-only membership test, cheaper than has_edge per pair
+        fresh = []
+        for i, (u, v) in enumerate(zip(src, dst, strict=True)):
+            attrs = {c: vals[i] for c, vals in zip(columns, values, strict=True) if vals[i]}
+            data = adj[u].get(v)
+            if data is None:
+                attrs["amount_busd"] = values[-1][i]
+                attrs["first_quarter"] = labels[firsts[i]]
+                attrs["last_quarter"] = labels[lasts[i]]
+                fresh.append((u, v, attrs))
+            else:
+                for c, val in attrs.items():
+                    data[c] = data.get(c, 0.0) + val
+                data["last_quarter"] = labels[lasts[i]]
+        g.add_edges_from(fresh)
         return g
 
     def edge_count(self) -> int:

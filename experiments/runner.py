@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import networkx as nx
 import polars as pl
 
 from abm import AIMarketModel, Scenario
@@ -38,7 +37,8 @@ class RunOutput:
     metrics: pl.DataFrame
     summary: dict[str, float]
     events: pl.DataFrame | None = None
-    network: nx.DiGraph | None = None
+    network: tuple[pl.DataFrame, pl.DataFrame] | None = None
+    """(nodes, edges) tables of the investment network, see ``AIMarketModel.network_frames``."""
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -57,47 +57,10 @@ def simulate(
         metrics=model.metrics(),
         summary=model.summary(),
         events=model.events() if keep_events else None,
-        network=model.network if keep_network else None,
+        network=model.network_frames() if keep_network else None,
     )
     out.timings = {"setup_s": t1 - t0, "run_s": t2 - t1, "collect_s": time.perf_counter() - t2}
     return out
-
-
-def network_frames(graph: nx.DiGraph) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Nodes and edges of the investment network as DataFrames."""
-    nodes = pl.DataFrame(
-        {
-            "id": list(graph.nodes),
-            "type": [d.get("type", "") for _, d in graph.nodes(data=True)],
-            "region": [d.get("region", "") for _, d in graph.nodes(data=True)],
-            "name": [d.get("name", "") for _, d in graph.nodes(data=True)],
-        },
-        schema={"id": pl.Int64, "type": pl.Utf8, "region": pl.Utf8, "name": pl.Utf8},
-    )
-    rows = [(u, v, d) for u, v, d in graph.edges(data=True)]
-    edges = pl.DataFrame(
-        {
-            "source": [u for u, _, _ in rows],
-            "target": [v for _, v, _ in rows],
-            "amount_busd": [d.get("amount_busd", 0.0) for *_, d in rows],
-            "equity_busd": [d.get("equity_busd", 0.0) for *_, d in rows],
-            "chips_busd": [d.get("chips_busd", 0.0) for *_, d in rows],
-            "compute_busd": [d.get("compute_busd", 0.0) for *_, d in rows],
-            "first_quarter": [d.get("first_quarter", "") for *_, d in rows],
-            "last_quarter": [d.get("last_quarter", "") for *_, d in rows],
-        },
-        schema={
-            "source": pl.Int64,
-            "target": pl.Int64,
-            "amount_busd": pl.Float64,
-            "equity_busd": pl.Float64,
-            "chips_busd": pl.Float64,
-            "compute_busd": pl.Float64,
-            "first_quarter": pl.Utf8,
-            "last_quarter": pl.Utf8,
-        },
-    )
-    return nodes, edges
 
 
 def write_run(out: RunOutput, directory: Path) -> Path:
@@ -110,7 +73,7 @@ def write_run(out: RunOutput, directory: Path) -> Path:
         if out.events is not None:
             out.events.write_parquet(tmp / "events.parquet")
         if out.network is not None:
-            nodes, edges = network_frames(out.network)
+            nodes, edges = out.network
             nodes.write_parquet(tmp / "network_nodes.parquet")
             edges.write_parquet(tmp / "network_edges.parquet")
         meta: dict[str, Any] = {

@@ -168,39 +168,38 @@ def _strategic_acquisitions(model: AIMarketModel) -> None:
     n = labs.n
     if s.strategic_acquisition_rate <= 0:
         return
-    arch = labs.archetype[:n]
-    is_model = labs.alive[:n] & (arch != APP)
-    share = np.where(is_model[:, None], labs.share[:n], 0.0)
-    leader = share.argmax(axis=0)  # (M,)
+    m = np.flatnonzero(labs.alive[:n] & (labs.archetype[:n] != APP))  # model labs, ascending
+    if m.size == 0:
+        return
+    arch = labs.archetype[m]
+    share = labs.share[m]  # (k, M)
+    leader = m[share.argmax(axis=0)]  # (M,) row of each market's leader
     main = share.argmax(axis=1)
-    s_t = share[np.arange(n), main]
+    s_t = share[np.arange(m.size), main]
     lead = leader[main]
-    gap = labs.capability[lead] - labs.capability[:n]
+    gap = labs.capability[lead] - labs.capability[m]
     candidate = (
-        is_model
-        & np.isin(arch, (FRONTIER, OPEN_WEIGHT, CHAMPION, CHALLENGER))
-        & (labs.patron[:n] <= 0)
+        np.isin(arch, (FRONTIER, OPEN_WEIGHT, CHAMPION, CHALLENGER))
+        & (labs.patron[m] <= 0)
         & (s_t >= 0.03)
         & (s_t <= 0.3)
-        & (lead != np.arange(n))
+        & (lead != m)
         & (gap < 0.5)
-        & np.isin(arch[lead], (FRONTIER, BIGTECH))
-        & (_BLOC[labs.region[lead]] == _BLOC[labs.region[:n]])
+        & np.isin(labs.archetype[lead], (FRONTIER, BIGTECH))
+        & (_BLOC[labs.region[lead]] == _BLOC[labs.region[m]])
     )
-    targets = np.flatnonzero(candidate)
-    if targets.size == 0:
+    pick = np.flatnonzero(candidate)
+    if pick.size == 0:
         return
-    buyers = lead[targets]
+    targets, buyers, main_t, s_tt = m[pick], lead[pick], main[pick], s_t[pick]
     parent_room = np.where(
         labs.parent[buyers] >= 0, 0.25 * c.opcf[np.maximum(labs.parent[buyers], 0)], 0.0
     )
     price = s.strategic_premium * labs.mark[targets]
     wants = model.rng.random(targets.size) < s.strategic_acquisition_rate
     ok = wants & (labs.cash[buyers] + parent_room >= price)
-    s_a = share[buyers, main[targets]]
-    blocked = (s_a + s_t[targets] > pol.max_combined_share) | (
-        2e4 * s_a * s_t[targets] > pol.max_hhi_delta
-    )
+    s_a = labs.share[buyers, main_t]
+    blocked = (s_a + s_tt > pol.max_combined_share) | (2e4 * s_a * s_tt > pol.max_hhi_delta)
     q = model.quarter_index
     refused = ok & blocked
     model.event_log.add(
@@ -214,7 +213,7 @@ def _strategic_acquisitions(model: AIMarketModel) -> None:
     if go.size == 0:
         return
     # One deal per leader per quarter: its largest challenger.
-    order = go[np.lexsort((-s_t[targets[go]], buyers[go]))]
+    order = go[np.lexsort((-s_tt[go], buyers[go]))]
     first = np.r_[True, buyers[order][1:] != buyers[order][:-1]]
     deal = order[first]
     _execute(model, targets[deal], buyers[deal], price[deal])

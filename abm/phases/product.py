@@ -25,9 +25,11 @@ def market_frontier(model: AIMarketModel) -> np.ndarray:
     """Best capability (log10 effective FLOP) sold in each market; -inf where none."""
     labs, pol = model.labs, model.policy
     n = labs.n
-    cap = np.where(labs.alive[:n], labs.capability[:n], -np.inf)
-    access = pol.appeal[labs.region[:n]] > 0  # (n, M)
-    return np.where(access, cap[:, None], -np.inf).max(axis=0, initial=-np.inf)
+    alive = np.flatnonzero(labs.alive[:n])
+    best = np.full(N_REGIONS, -np.inf)  # best capability of labs based in each region
+    np.maximum.at(best, labs.region[alive].astype(np.int64), labs.capability[alive])
+    access = pol.appeal > 0  # (home region, market)
+    return np.where(access, best[:, None], -np.inf).max(axis=0)
 
 
 def run(model: AIMarketModel) -> None:

@@ -48,3 +48,31 @@ def test_cross_bloc_share_is_the_us_bloc_part_of_all_flows_touching_china():
     flows[2, 2] = 5.0  # within CN: decoupling shows up as flows staying inside
     flows[3, 2] = 2.0  # GULF -> CN
     assert cross_bloc_share(flows) == pytest.approx(3.0 / 10.0)
+
+
+def test_network_tables_and_graph_hold_the_same_flows_however_often_the_graph_is_read():
+    scenario = load_scenario("baseline").with_overrides({"steps": 10})
+    read_often = AIMarketModel(scenario, rng=5)
+    for _ in range(scenario.steps):
+        read_often.step()
+        _ = read_often.network  # fold in every quarter
+    read_once = AIMarketModel(scenario, rng=5)
+    read_once.run_for(scenario.steps)
+    often, once = read_often.network, read_once.network
+    assert dict(often.nodes(data=True)) == dict(once.nodes(data=True))
+    assert set(often.edges) == set(once.edges)
+    for u, v, data in often.edges(data=True):  # sums in a different order: equal to rounding
+        assert data == pytest.approx(once[u][v])
+
+    nodes, edges = read_once.network_frames()
+    g = read_once.network
+    assert nodes.height == g.number_of_nodes() and edges.height == g.number_of_edges()
+    for row in edges.sample(50, seed=0).iter_rows(named=True):
+        data = g[row["source"]][row["target"]]
+        assert data["amount_busd"] == pytest.approx(row["amount_busd"])
+        assert data.get("equity_busd", 0.0) == pytest.approx(row["equity_busd"])
+        assert data["first_quarter"] == row["first_quarter"]
+        assert data["last_quarter"] == row["last_quarter"]
+    assert edges["amount_busd"].sum() == pytest.approx(
+        edges["equity_busd"].sum() + edges["chips_busd"].sum() + edges["compute_busd"].sum()
+    )
