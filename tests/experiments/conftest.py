@@ -8,19 +8,51 @@ being calibrated while these tests run.
 
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-# Import ``experiments`` from this checkout as a regular package. The editable install maps it
-# as a namespace package (it was installed before ``experiments/__init__.py`` had content), so
-# without the checkout on sys.path ``from experiments import run_sweep`` would fail.
 ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+PACKAGES = ("abm", "agents", "experiments")
+SNAPSHOT_ENV = "AIMARKET_TEST_SNAPSHOT"
+
+
+def _snapshot_checkout() -> Path:
+    """Copy the engine and this package into a temporary directory, removed at exit.
+
+    Other engineers edit ``abm/`` while these tests run. Worker processes (process pools, Dask)
+    import the engine afresh, and each checks that its engine hashes to the driver's model
+    version, so an edit landing mid-test would turn runs into 'environment' failures. Tests
+    import a snapshot taken at session start instead; spawned workers inherit ``sys.path``.
+    """
+    src = Path(tempfile.mkdtemp(prefix="aimarket-tests-src-"))
+    atexit.register(shutil.rmtree, src, ignore_errors=True)
+    for package in PACKAGES:
+        shutil.copytree(ROOT / package, src / package, ignore=shutil.ignore_patterns("__pycache__"))
+    return src
+
+
+# Import ``experiments`` as a regular package from the checkout (snapshot): the editable
+# install maps it as a namespace package (it was installed before ``experiments/__init__.py``
+# had content), so ``from experiments import run_sweep`` would otherwise fail.
+# Worker processes that import this file (spawned children inherit the environment) reuse the
+# session's snapshot; if another conftest already imported the engine, keep using the checkout.
+if os.environ.get(SNAPSHOT_ENV):
+    SOURCE = Path(os.environ[SNAPSHOT_ENV])
+elif any(name in sys.modules for name in PACKAGES):
+    SOURCE = ROOT
+else:
+    SOURCE = _snapshot_checkout()
+    os.environ[SNAPSHOT_ENV] = str(SOURCE)
+if str(SOURCE) not in sys.path:
+    sys.path.insert(0, str(SOURCE))
 
 
 def tiny_spec_text(

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import ROOT, tiny_spec_text
+from conftest import PACKAGES, SOURCE, tiny_spec_text
 from polars.testing import assert_frame_equal
 
 from experiments import load_results
@@ -29,8 +29,10 @@ PLANNED = 3 * 2 * SEEDS  # interventions x points x seeds
 @pytest.fixture(scope="module")
 def engine_snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
     src = tmp_path_factory.mktemp("src")
-    for package in ("abm", "agents", "experiments"):
-        shutil.copytree(ROOT / package, src / package, ignore=shutil.ignore_patterns("__pycache__"))
+    for package in PACKAGES:
+        shutil.copytree(
+            SOURCE / package, src / package, ignore=shutil.ignore_patterns("__pycache__")
+        )
     return src
 
 
