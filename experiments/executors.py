@@ -71,8 +71,21 @@ class ExecutorHandle:
     rebuild: Callable[[], Executor] | None = None
 
 
+# One BLAS/OpenMP thread per worker process: a pool already puts one process on each core, and
+# numpy's OpenBLAS would otherwise start a thread per core in every worker (oversubscription).
+# Workers inherit the environment when they start; a value the user set is kept.
+SINGLE_THREADED = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def single_threaded_workers() -> None:
+    """Make worker processes started from now on use one BLAS thread each (unless set)."""
+    for name in SINGLE_THREADED:
+        os.environ.setdefault(name, "1")
+
+
 def process_pool(workers: int) -> ProcessPoolExecutor:
     """A pool of ``workers`` reusable processes started with ``spawn`` (for this pool only)."""
+    single_threaded_workers()
     return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
 
 
@@ -98,6 +111,7 @@ def dask_local_cluster(n_workers: int) -> Iterator[Any]:
     import dask
     from distributed import Client, LocalCluster
 
+    single_threaded_workers()
     with dask.config.set(QUIET_WORKERS):
         cluster = LocalCluster(
             host="127.0.0.1",

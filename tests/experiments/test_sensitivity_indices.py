@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
-from conftest import tiny_spec_dict
+from sweep_files import tiny_spec_dict
 
 from experiments import run_sweep
 from experiments.cli import main as cli_main

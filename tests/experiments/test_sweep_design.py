@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import tiny_spec_dict
+from sweep_files import tiny_spec_dict
 
 from experiments.design import build_design, point_count
 from experiments.plan import build_plan, spawn_seeds

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import tiny_spec_dict
 from polars.testing import assert_frame_equal
+from sweep_files import tiny_spec_dict
 
 from abm import ScenarioError
 from experiments import load_results, run_sweep
@@ -80,3 +81,10 @@ def test_bad_executor_choices_are_rejected(tmp_path: Path) -> None:
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
     with open_executor(SerialExecutor()) as handle:
         assert handle.workers == 1 and handle.shared_filesystem
+
+
+def test_pool_workers_use_one_blas_thread_each() -> None:
+    from experiments.executors import process_pool
+
+    with process_pool(1) as pool:
+        assert pool.submit(os.getenv, "OPENBLAS_NUM_THREADS").result() == "1"

@@ -1,14 +1,12 @@
 """Kill the sweep driver with SIGKILL mid-way, rerun the command: nothing lost, nothing doubled.
 
-The sweep runs in subprocesses (``python -m experiments.cli sweep``) against a snapshot of the
-engine copied into a temporary directory, so engine edits made meanwhile in the shared working
-tree cannot change run ids or results between the interrupted and the uninterrupted sweep.
+The sweep runs in subprocesses (``python -m experiments.cli sweep``) from the repository root,
+exactly as a user types it.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -17,8 +15,8 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import PACKAGES, SOURCE, tiny_spec_text
 from polars.testing import assert_frame_equal
+from sweep_files import tiny_spec_text
 
 from experiments import load_results
 
@@ -26,19 +24,12 @@ STEPS, SEEDS = 8, 8
 PLANNED = 3 * 2 * SEEDS  # interventions x points x seeds
 
 
-@pytest.fixture(scope="module")
-def engine_snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    src = tmp_path_factory.mktemp("src")
-    for package in PACKAGES:
-        shutil.copytree(
-            SOURCE / package, src / package, ignore=shutil.ignore_patterns("__pycache__")
-        )
-    return src
+ROOT = Path(__file__).resolve().parents[2]
 
 
-def _command(src: Path, spec: Path, out: Path) -> tuple[list[str], dict[str, str]]:
+def _command(spec: Path, out: Path) -> tuple[list[str], dict[str, str]]:
     cmd = [sys.executable, "-m", "experiments.cli", "sweep", str(spec), "--out", str(out)]
-    env = {**os.environ, "PYTHONPATH": str(src)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return [*cmd, "--workers", "2"], env
 
 
@@ -68,16 +59,16 @@ def _sorted(frame: pl.DataFrame) -> pl.DataFrame:
 
 @pytest.mark.slow
 def test_sigkill_of_the_driver_then_rerun_equals_an_uninterrupted_sweep(
-    engine_snapshot: Path, tmp_path: Path
+    tmp_path: Path,
 ) -> None:
     spec = tmp_path / "tiny.toml"
     spec.write_text(tiny_spec_text(steps=STEPS, seeds=SEEDS, runs_per_task=2))
     killed, clean = tmp_path / "killed", tmp_path / "clean"
-    cmd, env = _command(engine_snapshot, spec, killed)
+    cmd, env = _command(spec, killed)
 
     with (tmp_path / "first.log").open("w") as log:
         proc = subprocess.Popen(
-            cmd, cwd=engine_snapshot, env=env, stdout=log, stderr=log, start_new_session=True
+            cmd, cwd=ROOT, env=env, stdout=log, stderr=log, start_new_session=True
         )
         deadline = time.monotonic() + 120
         while len(_run_files(killed)) < 6:
@@ -94,7 +85,7 @@ def test_sigkill_of_the_driver_then_rerun_equals_an_uninterrupted_sweep(
     partial = load_results(killed)  # readable while unfinished
     assert not partial.complete and partial.summaries.height == len(before)
 
-    rerun = subprocess.run(cmd, cwd=engine_snapshot, env=env, capture_output=True, text=True)
+    rerun = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
     assert rerun.returncode == 0, rerun.stderr
     assert f"{len(before)} already in the store" in rerun.stderr
     after = _run_files(killed)
@@ -104,8 +95,8 @@ def test_sigkill_of_the_driver_then_rerun_equals_an_uninterrupted_sweep(
     )
     assert not list(killed.rglob("*.tmp-*"))
 
-    cmd_clean, _ = _command(engine_snapshot, spec, clean)
-    done = subprocess.run(cmd_clean, cwd=engine_snapshot, env=env, capture_output=True, text=True)
+    cmd_clean, _ = _command(spec, clean)
+    done = subprocess.run(cmd_clean, cwd=ROOT, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
 
     a, b = load_results(killed), load_results(clean)

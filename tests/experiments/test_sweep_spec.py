@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import tiny_spec_dict, tiny_spec_text
+from sweep_files import tiny_spec_dict, tiny_spec_text
 
 from abm import ScenarioError
 from experiments import SpecError, load_spec, run_sweep

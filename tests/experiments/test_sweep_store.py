@@ -9,8 +9,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
-from conftest import tiny_spec_dict
 from polars.testing import assert_frame_equal
+from sweep_files import tiny_spec_dict
 
 import experiments.batch
 from experiments import load_results, run_sweep, store

@@ -7,7 +7,7 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from conftest import tiny_spec_dict
+from sweep_files import tiny_spec_dict
 
 from experiments import load_results, run_sweep
 from experiments.executors import ExecutorHandle
