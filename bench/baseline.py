@@ -2,7 +2,8 @@
 
 A run is what ``experiments.runner.simulate`` does, through the public surface of ``abm``
 (DESIGN.md §1): build the model (set-up), run its 64 quarters (model work), then read out
-what a sweep keeps — ``metrics()`` and ``summary()``, ``events()`` and ``network`` (recording).
+what a sweep keeps — ``metrics()`` and ``summary()``, ``events()`` and ``network_frames()``
+(recording).
 Each part is timed on its own so the split between them can be read off.
 """
 
@@ -28,7 +29,7 @@ class BaselineTiming:
     run_s: float  # all quarters
     metrics_s: float  # metrics() and summary()
     events_s: float  # events() as a polars DataFrame
-    network_s: float  # the networkx DiGraph of flows
+    network_s: float  # the network as node and edge tables (what a sweep keeps)
     quarters: int
     mean_alive_labs: float
 
@@ -73,7 +74,7 @@ def time_run(scenario: Scenario, seed: int) -> BaselineTiming:
     model.events()
     events_s = time.perf_counter() - t
     t = time.perf_counter()
-    _ = model.network
+    model.network_frames()
     network_s = time.perf_counter() - t
     return BaselineTiming(
         setup_s=setup_s,
@@ -128,7 +129,7 @@ def baseline_table(timings: list[BaselineTiming]) -> Table:
         (f"model work ({q} quarters)", "run_s"),
         ("recording: metrics() + summary()", "metrics_s"),
         ("recording: events()", "events_s"),
-        ("recording: network (networkx)", "network_s"),
+        ("recording: network_frames()", "network_s"),
     ]
     for label, attr in rows:
         m = median_of(timings, attr)

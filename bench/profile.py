@@ -187,7 +187,7 @@ def profile_functions(
     model.metrics()
     model.summary()
     model.events()
-    _ = model.network
+    model.network_frames()
     prof.disable()
     wall = time.perf_counter() - t
     stats = pstats.Stats(prof)
