@@ -122,14 +122,14 @@ class Demand(Section):
     """Spending on AI services: grows with the capability the market can buy, then saturates."""
 
     base_busd_per_year: float = P(
-        0.187,
+        0.22433823213129447,
         0.0,
         1e5,
         "Global spend on AI model services and AI applications in 2020, USD B/yr.",
         fitted=True,
     )
     capability_elasticity: float = P(
-        0.6004,
+        0.5506662,
         0.0,
         2.0,
         "Growth of demand per order of magnitude of frontier effective compute available in a market "
@@ -237,15 +237,22 @@ class LabBehaviour(Section):
     )
     runway_quarters: float = P(6.0, 1.0, 40.0, "A lab raises when its runway falls below this.")
     war_chest_share: float = P(
-        0.3282,
+        0.2950649440547299,
         0.0,
         0.9,
         "A model lab raises at least this share of its valuation once a year (compute race war chest).",
         fitted=True,
     )
     max_dilution: float = P(0.25, 0.01, 0.9, "Largest share of the company sold in one round.")
+    growth_round_dilution: float = P(
+        0.2,
+        0.0,
+        0.9,
+        "Share of the company an application startup sells in a yearly growth round.",
+        source="Carta, State of Private Markets 2023-2024: median dilution of a priced round about 20 % at seed and Series A, 15-17 % at Series B",
+    )
     revenue_multiple: float = P(
-        1.0,
+        0.5208702703430713,
         0.1,
         200.0,
         "Valuation per USD of annual revenue at zero growth.",
@@ -256,13 +263,14 @@ class LabBehaviour(Section):
     )
     growth_cap: float = P(2.0, 1.0, 50.0, "Highest yearly revenue growth investors extrapolate.")
     contender_value_share: float = P(
-        0.3,
+        0.8259305799712087,
         0.0,
         2.0,
         "A contender at the frontier is valued at this share of the leading lab (option on catching it).",
+        fitted=True,
     )
     hype_premium: float = P(
-        0.0693,
+        0.8715045000000001,
         0.0,
         10.0,
         "Extra valuation of the capability leader (decays by rank).",
@@ -325,6 +333,12 @@ class InvestorBehaviour(Section):
     vc_max_check_share: float = P(
         0.4, 0.01, 1.0, "Largest share of a round one venture fund takes."
     )
+    vc_min_check_share: float = P(
+        0.02,
+        0.0,
+        1.0,
+        "A venture fund looks only at rounds its usual check would be at least this share of (ownership target).",
+    )
     sovereign_ai_share: float = P(
         0.006, 0.0, 1.0, "Share of sovereign assets allocated to AI per year in 2020."
     )
@@ -369,7 +383,7 @@ class CloudBehaviour(Section):
         2.5, 1.0, 20.0, "Highest yearly demand growth a cloud extrapolates."
     )
     capacity_headroom: float = P(
-        0.4927,
+        0.41073189989764164,
         0.0,
         5.0,
         "Spare capacity a cloud wants above expected demand.",
@@ -382,13 +396,13 @@ class CloudBehaviour(Section):
         "Share of its parent's cash flow a cloud spent on accelerators for its own AI workloads in 2020.",
     )
     internal_ai_elasticity: float = P(
-        0.4146,
+        0.3574541,
         0.0,
         5.0,
         "Elasticity of that share to the growth of AI spending worldwide.",
         fitted=True,
     )
-    internal_ai_share_max: float = P(0.2173, 0.0, 1.0, "Ceiling of that share.", fitted=True)
+    internal_ai_share_max: float = P(0.3782542, 0.0, 1.0, "Ceiling of that share.", fitted=True)
     chip_choice_sharpness: float = P(
         3.0, 0.0, 100.0, "Logit sharpness of chip choice on useful compute per dollar."
     )

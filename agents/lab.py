@@ -346,9 +346,11 @@ def pre_money(model: AIMarketModel) -> np.ndarray:
 def funding_asks(model: AIMarketModel, pre: np.ndarray) -> np.ndarray:
     """Rows of labs asking for money this quarter; sets ``ask`` and ``ask_pre`` on them.
 
-    Model labs ask when the next run plus ``runway_quarters`` of staff exceeds their cash;
-    application startups when their runway is short. Big-tech labs (parent-funded) and labs
-    with an outside patron do not ask. A round sells at most ``max_dilution`` of the company.
+    Model labs ask when the next run plus ``runway_quarters`` of staff exceeds their cash, and
+    once a year for a war chest (``war_chest_share`` of their pre-money); application startups
+    when their runway is short, and once a year for a growth round (selling
+    ``growth_round_dilution`` of the company) when they can raise at an up-round. Big-tech labs
+    (parent-funded) and labs with an outside patron do not ask. A round sells at most ``max_dilution`` of the company.
     """
     labs, _w, s = model.labs, model.world, model.scenario.labs
     n = labs.n
@@ -372,9 +374,24 @@ def funding_asks(model: AIMarketModel, pre: np.ndarray) -> np.ndarray:
     need_app = (s.runway_quarters + 4.0) * burn
     war_chest = s.war_chest_share * pre
     yearly = q - labs.last_round[:n] >= 4
-    need = np.where(model_lab, np.maximum(need_model, np.where(yearly, war_chest, 0.0)), need_app)
+    # An application startup that can raise at an up-round (pre-money above its last post-money)
+    # raises a growth round once a year, like a model lab's war chest; otherwise it raises
+    # only when its runway runs short.
+    up_round = yearly & (pre >= labs.valuation[:n]) & (labs.raised_total[:n] > 0)
+    need = np.where(
+        model_lab,
+        np.maximum(need_model, np.where(yearly, war_chest, 0.0)),
+        np.maximum(
+            need_app,
+            np.where(
+                up_round, s.growth_round_dilution / (1.0 - s.growth_round_dilution) * pre, 0.0
+            ),
+        ),
+    )
     wants = np.where(
-        model_lab, (need_model > 0.25 * (next_cost + 1e-9)) | yearly, runway < s.runway_quarters
+        model_lab,
+        (need_model > 0.25 * (next_cost + 1e-9)) | yearly,
+        (runway < s.runway_quarters) | up_round,
     )
     cap = s.max_dilution / (1.0 - s.max_dilution) * pre
     # After a failed round a lab asks for about what investors offered.

@@ -78,7 +78,7 @@ def _negotiate(
     clearing at the end settles every round.
     """
     si = model.scenario.investors
-    parts, inv_region = _deal_groups(model, rows, ask)
+    parts, inv_region = _deal_groups(model, rows, ask, budget)
     screen = model.policy.screening_allowed()
     ask_region = model.labs.region[rows].astype(np.int64)
     offers: list[Offers] = []
@@ -152,15 +152,18 @@ def _investor_budget(model: AIMarketModel) -> tuple[np.ndarray, np.ndarray, np.n
 
 
 def _deal_groups(
-    model: AIMarketModel, rows: np.ndarray, ask: np.ndarray
+    model: AIMarketModel, rows: np.ndarray, ask: np.ndarray, budget: np.ndarray
 ) -> tuple[list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]], np.ndarray]:
     """Who may back which ask, built once a quarter.
 
-    Venture funds share a deal-flow group per (region, mandate): home region, their bloc, or
-    global. Every sovereign fund, cloud and chip vendor is its own group and considers only
-    model labs (a few per cent of asks, so their groups get only those columns): sovereigns
-    join large rounds in their mandate; clouds back labs they serve or that have no cloud
-    partner yet, in their bloc; vendors back independent labs. Outbound bans apply to all;
+    Venture funds share a deal-flow group per (region, mandate, check size): mandate is home
+    region, their bloc, or global; a fund looks only at rounds its usual check (this quarter's
+    budget over its draws, binned by factors of two) would be at least ``vc_min_check_share``
+    of — an ownership target, so small funds do not spend their deal flow on megarounds.
+    Every sovereign fund, cloud and chip vendor is its own group and considers only model labs
+    (a few per cent of asks, so their groups get only those columns): sovereigns join large
+    rounds in their mandate; clouds back labs they serve or that have no cloud partner yet, in
+    their bloc; vendors back independent labs. Outbound bans apply to all;
     inbound approval is drawn per stake in :func:`_negotiate`.
 
     Returns ``parts`` — each ``(eligible (G, columns), columns, group (I,), draws (I,),
@@ -199,15 +202,24 @@ def _deal_groups(
     fr = f.region[: f.n].astype(np.int64)
     fm = f.mandate[: f.n]
     alive = f.alive[: f.n]
-    for key in np.unique(fr[alive] * 3 + fm[alive]).tolist():
-        r, mandate = divmod(key, 3)
-        members = base[VC] + np.flatnonzero(alive & (fr == r) & (fm == mandate))
+    check = budget[base[VC] : base[VC] + f.n] / s.deal_flow_draws
+    size = np.floor(np.log2(np.maximum(check, 1e-9))).astype(np.int64)  # check in [2^k, 2^k+1)
+    size -= size.min()
+    n_size = int(size.max()) + 1
+    size_floor = 2.0 ** (np.arange(n_size) + np.floor(np.log2(np.maximum(check.min(), 1e-9))))
+    keys = (fr * 3 + fm) * n_size + size
+    for key in np.unique(keys[alive]).tolist():
+        rm, k = divmod(key, n_size)
+        r, mandate = divmod(rm, 3)
+        members = base[VC] + np.flatnonzero(alive & (keys == key))
         if mandate == HOME:
             mask = ask_region == r
         elif mandate == BLOC:
             mask = ask_bloc == _BLOC[r]
         else:
             mask = np.ones(rows.size, dtype=bool)
+        if s.vc_min_check_share > 0:
+            mask = mask & (s.vc_min_check_share * ask <= 2.0 * size_floor[k])
         add(vc, members, mask & may[r, ask_region], s.deal_flow_draws, s.vc_max_check_share)
     # Strategic investors over model labs only.
     cols = np.flatnonzero(labs.archetype[rows] != APP)

@@ -11,6 +11,7 @@ PRESETS = (
     "diffusion_rule_kept",
     "outbound_investment_ban",
     "strict_antitrust",
+    "merger_control",
     "global_compute_threshold",
     "china_subsidy_push",
     "scale",
