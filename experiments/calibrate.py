@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,13 +31,14 @@ from scipy.stats import qmc
 
 from abm import Scenario, load_scenario
 from abm.facts import evaluate, fact
+from experiments.executors import process_pool
 from experiments.runner import simulate
 
 FITTED: dict[str, tuple[float, float]] = {
     "demand.capability_elasticity": (0.35, 0.7),
     "demand.base_busd_per_year": (0.04, 0.3),
     "labs.war_chest_share": (0.08, 0.4),
-    "labs.revenue_multiple": (2.0, 8.0),
+    "labs.revenue_multiple": (0.5, 8.0),
     "labs.hype_premium": (0.0, 1.5),
     "labs.contender_value_share": (0.05, 1.0),
     "clouds.internal_ai_elasticity": (0.15, 0.5),
@@ -66,6 +67,15 @@ def to_params(unit: np.ndarray) -> dict[str, float]:
             else lo + u * (hi - lo)
         )
     return out
+
+
+def to_unit(params: dict[str, float]) -> np.ndarray:
+    """Inverse of :func:`to_params`: a parameter point as a point of the unit cube."""
+    out = []
+    for name, (lo, hi) in FITTED.items():
+        v = float(np.clip(params[name], lo, hi))
+        out.append(np.log(v / lo) / np.log(hi / lo) if _log_box(lo, hi) else (v - lo) / (hi - lo))
+    return np.array(out)
 
 
 def distance(stats: dict[str, float], targets: Sequence[str] = FIT_TARGETS) -> float:
@@ -121,6 +131,49 @@ class Calibration:
         }
 
 
+def calibration_markdown(data: dict, command: str) -> str:
+    """A readable account of a calibration.json: method, box, fitted values, fit and held out."""
+    lines = [
+        "# Calibration",
+        "",
+        "Behavioural parameters no data fixes are estimated by the method of simulated moments "
+        "(`experiments/calibrate.py`): the distance between the simulated target statistics "
+        "(median over common seeds) and the facts is minimised over a box, first on a "
+        "Latin-hypercube design, then by Nelder-Mead from the best point. Distance: "
+        "sum over fit targets of ((log s - log v) / log(edge / v))^2, so a band edge counts 1; "
+        "one-sided targets count only a miss. Everything else is held out.",
+        "",
+        f"Command: `{command}`  ",
+        f"Objective at the optimum: **{data['objective']:.3f}** after {data['evaluations']} "
+        f"evaluations ({data['seconds']:.0f} s).",
+        "",
+        "| parameter | fitted value | box searched |",
+        "|---|---|---|",
+    ]
+    for name, value in data["fitted"].items():
+        lo, hi = data["box"][name]
+        scale = " (log)" if _log_box(lo, hi) else ""
+        lines.append(f"| `{name}` | {value:.4g} | {lo:g} - {hi:g}{scale} |")
+    lines += [
+        "",
+        "| target | used | median at the optimum | band | |",
+        "|---|---|---|---|---|",
+    ]
+    for tid, med in data["medians"].items():
+        f = fact(tid)
+        used = "fit" if tid in data["fit_targets"] else "held out"
+        lines.append(
+            f"| {tid} {f.name} | {used} | {med:.4g} | {f.low:g} - {f.high:g} | "
+            f"{'pass' if f.passes(med) else '**fail**'} |"
+        )
+    lines += [
+        "",
+        "The medians here are over the calibration's seeds; `aimarket validate` reports them "
+        "over 20 (docs/validation.md).",
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def medians_at(
     base: Scenario, params: dict[str, float], seeds: Sequence[int], executor: Executor
 ) -> dict[str, float]:
@@ -137,27 +190,53 @@ def calibrate(
     workers: int = 2,
     refine_iterations: int = 40,
     progress: Callable[[int, float], None] | None = None,
+    start: dict[str, float] | None = None,
+    on_best: Callable[[Calibration], None] | None = None,
 ) -> Calibration:
-    """Latin-hypercube search then Nelder-Mead refinement of ``FITTED`` against ``FIT_TARGETS``."""
+    """Latin-hypercube search then Nelder-Mead refinement of ``FITTED`` against ``FIT_TARGETS``.
+
+    ``start`` (e.g. the ``fitted`` values of an earlier calibration.json) joins the design as
+    one more point, so a search can continue from where an earlier one stopped. ``on_best`` is
+    called with the best point so far whenever it improves (``main`` checkpoints it to disk, so
+    an interrupted search loses nothing: rerun with ``--start`` on the checkpoint).
+    """
     t0 = time.perf_counter()
     history: list[tuple[dict[str, float], float]] = []
     cache: dict[tuple, tuple[float, dict[str, float]]] = {}
 
-    with ProcessPoolExecutor(workers) as executor:
+    # spawn, not fork: a forked child of a process with running threads (polars, BLAS) can
+    # deadlock (it did, inside the test suite).
+    with process_pool(workers) as executor:
 
         def objective(unit: np.ndarray) -> float:
             key = tuple(np.round(np.clip(unit, 0, 1), 6))
             if key not in cache:
                 params = to_params(np.array(key))
                 med = medians_at(base, params, seeds, executor)
-                cache[key] = (distance(med), med)
-                history.append((params, cache[key][0]))
+                score = distance(med)
+                improved = all(score < v[0] for v in cache.values())
+                cache[key] = (score, med)
+                history.append((params, score))
                 if progress:
-                    progress(len(history), cache[key][0])
+                    progress(len(history), score)
+                if improved and on_best:
+                    on_best(
+                        Calibration(
+                            params=params,
+                            objective=score,
+                            medians=med,
+                            evaluations=len(history),
+                            seconds=time.perf_counter() - t0,
+                        )
+                    )
             return cache[key][0]
 
         sampler = qmc.LatinHypercube(d=len(FITTED), seed=0)
-        design = sampler.random(points)
+        design = sampler.random(points) if points > 0 else np.empty((0, len(FITTED)))
+        if start is not None:
+            design = np.vstack([to_unit(start)[None, :], design])
+        if len(design) == 0:
+            raise ValueError("calibrate needs points > 0 or a start point")
         scores = [objective(u) for u in design]
         start = design[int(np.argmin(scores))]
         res = minimize(
@@ -200,6 +279,18 @@ def main(args) -> int:
     def report(i: int, score: float) -> None:
         print(f"  evaluation {i:3d}: distance {score:.3f}", flush=True)
 
+    start = None
+    if getattr(args, "start", None):
+        start = json.loads(Path(args.start).read_text())["fitted"]
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    def checkpoint(best: Calibration) -> None:
+        data = {**best.to_json(), "complete": False}
+        tmp = out / "checkpoint.json.tmp"
+        tmp.write_text(json.dumps(data, indent=2))
+        tmp.replace(out / "checkpoint.json")
+
     result = calibrate(
         base,
         points=args.points,
@@ -207,10 +298,17 @@ def main(args) -> int:
         workers=args.workers or 2,
         refine_iterations=args.refine,
         progress=report,
+        start=start,
+        on_best=checkpoint,
     )
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "calibration.json").write_text(json.dumps(result.to_json(), indent=2))
+    data = result.to_json()
+    (out / "calibration.json").write_text(json.dumps(data, indent=2))
+    command = "aimarket calibrate " + " ".join(
+        f"--{k} {v}"
+        for k, v in vars(args).items()
+        if k in ("points", "refine", "seeds", "start") and v is not None
+    )
+    (out / "calibration.md").write_text(calibration_markdown(data, command))
     print(
         f"best distance {result.objective:.3f} after {result.evaluations} evaluations ({result.seconds:.0f} s)"
     )

@@ -204,6 +204,9 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--seeds", type=int, default=4, help="seeds per point (common random numbers)")
     cal.add_argument("--workers", type=int, default=None)
     cal.add_argument("--out", default="runs/calibration")
+    cal.add_argument(
+        "--start", help="calibration.json of an earlier search: continue from its fitted values"
+    )
     cal.set_defaults(func=_cmd_calibrate)
 
     a = sub.add_parser("app", help="serve the live simulation page")
@@ -218,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except ScenarioError as exc:
+    except (ScenarioError, FileExistsError) as exc:
         print(f"aimarket: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
 

@@ -33,8 +33,18 @@ def metrics_markdown() -> str:
     return "\n".join(lines)
 
 
+def _leaves(v) -> list:
+    return [x for y in v.values() for x in _leaves(y)] if isinstance(v, dict) else [v]
+
+
 def _value(v) -> str:
     if isinstance(v, dict):
+        leaves = _leaves(v)
+        if len(leaves) > 1 and all(x == leaves[0] for x in leaves):
+            what = "region" if set(v) == set(REGIONS) else "key"
+            return f"{_value(leaves[0])} for every {what}" + (
+                " pair" if len(leaves) > len(v) else ""
+            )
         return ", ".join(f"{k}: {_value(x)}" for k, x in v.items())
     if isinstance(v, float):
         return f"{v:.4g}"

@@ -1,0 +1,91 @@
+"""A reduced ``aimarket validate`` (2 seeds, to 2025Q4) runs end to end: JSON rows with the
+fields the issue names, a report with a plot per target, and directional checks."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from abm.facts import targets
+
+
+@pytest.fixture(scope="module")
+def validated(tmp_path_factory):
+    out = tmp_path_factory.mktemp("validation") / "report"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "experiments.cli",
+            "validate",
+            "--seeds",
+            "2",
+            "--workers",
+            "2",
+            "--steps",
+            "24",
+            "--json",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout), out
+
+
+def test_json_has_one_row_per_target_with_median_range_band_and_verdict(validated):
+    payload, _ = validated
+    rows = [r for r in payload if r.get("kind") != "directional"]
+    assert [r["id"] for r in rows] == [f.id for f in targets()]
+    for r in rows:
+        assert {"id", "median", "low", "high", "band", "passed"} <= set(r)
+        assert r["p10"] <= r["median"] <= r["p90"]
+        assert r["passed"] == (r["band"][0] <= r["median"] <= r["band"][1])
+
+
+def test_directional_checks_are_reported_paired_by_seed(validated):
+    payload, _ = validated
+    checks = [r for r in payload if r.get("kind") == "directional"]
+    assert [c["id"] for c in checks] == [f"D{i}" for i in range(1, 10)]
+    for c in checks:
+        assert 0.0 <= c["share_of_seeds"] <= 1.0
+        assert c["passed"] == (c["effect"] * c["expected_sign"] > 0)
+
+
+def test_report_has_a_plot_per_target_and_no_temporary_folders_left(validated):
+    _, out = validated
+    text = (out / "report.md").read_text()
+    for f in targets():
+        assert (out / "plots" / f"{f.id}.png").stat().st_size > 1000
+        assert f"| {f.id} |" in text
+    assert "The capital market" in text and "vc_funding_total" in text
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(".")]
+
+
+def test_validate_refuses_a_folder_that_is_not_a_report_before_running_anything(tmp_path):
+    keep = tmp_path / "notes.txt"
+    keep.write_text("mine")
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "experiments.cli",
+            "validate",
+            "--seeds",
+            "1",
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert "notes.txt" in proc.stderr and "--out" in proc.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
