@@ -131,7 +131,13 @@ def test_inspector_finds_agents_and_their_history(session):
     labs = candidates(session.agents, "Lab", "")
     assert labs and labs[0].type == "Lab"
     quarters, values = session.agents.history(labs[0].uid)
-    assert len(quarters) == QUARTERS and set(values) >= {"revenue", "valuation", "capability"}
+    # one row per quarter the lab was in the world: a contiguous stretch of the run's quarters
+    run = tuple(session.snapshot.metrics["quarter"])
+    assert len(run) == QUARTERS and 0 < len(quarters) <= QUARTERS
+    start = run.index(quarters[0])
+    assert quarters == run[start : start + len(quarters)]
+    assert set(values) >= {"revenue", "valuation", "capability"}
+    assert all(len(v) == len(quarters) for v in values.values())
     strict_json(agent_option(quarters, values))
     funds = candidates(session.agents, "VentureFund", "sequoia")
     assert funds and all("sequoia" in f.name.lower() for f in funds)
