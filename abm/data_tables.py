@@ -52,6 +52,7 @@ _TYPES: dict[str, dict[str, type]] = {
     "sovereign_funds": {"aum_busd": float, "ai_tilt": float},
     "vc_funds": {"ai_dry_powder_busd": float},
     "regions": {"countries": int},
+    "training_utilisation": {"mfu": float, "runs": int},
     "facts": {"value": float, "low": float, "high": float},
 }
 

@@ -99,6 +99,7 @@ METRIC_DOCS: dict[str, str] = {
     "leader_valuation": "Highest valuation of an alive lab (investors' current mark), USD B.",
     "hyperscaler_capex": "Clouds' spending on chips and data-centre power this quarter, USD B.",
     "lease_price_h100e_hour": "Capacity-weighted lease price of open clouds, USD per useful H100e-hour.",
+    "training_utilisation": "Fleet-wide model FLOP utilisation of training runs (2020 fleet lower than A100 and later).",
 }
 
 
@@ -157,6 +158,7 @@ def metric_names(vendor_names: list[str]) -> list[str]:
         "leader_valuation",
         "hyperscaler_capex",
         "lease_price_h100e_hour",
+        "training_utilisation",
     ]
     return names
 
@@ -299,6 +301,7 @@ class MetricRecorder:
             else 0.0
         )
         put("lease_price_h100e_hour", float(lease) * 1e9 / (365.25 / 4 * 24))
+        put("training_utilisation", model.world.training_utilisation)
 
         self.values[model.t] = row
         self.quarters.append(model.quarter_index)

@@ -18,9 +18,9 @@ import numpy as np
 from abm.calendar import parse_quarter
 from abm.data_tables import load_table
 from abm.regions import CN, N_REGIONS, REGION_INDEX, REGIONS
-from abm.units import FLOP_PER_H100E_QUARTER, HOURS_PER_QUARTER
+from abm.units import FLOP_PER_H100E_QUARTER, HOURS_PER_QUARTER, TRAINING_UTILISATION
 from agents.chip_vendor import DOMESTIC, INHOUSE, MERCHANT, ChipVendor
-from agents.hyperscaler import Hyperscaler
+from agents.hyperscaler import Hyperscaler, set_training_utilisation
 from agents.lab import APP, ARCHETYPES, BIGTECH, CHALLENGER, FRONTIER, Lab
 from agents.sovereign_fund import BACKS, SovereignFund
 from agents.venture_fund import MANDATES, VentureFund
@@ -43,6 +43,13 @@ FUND_REGION_SHARE = np.array([0.55, 0.17, 0.20, 0.02, 0.06])
 FUND_MANDATE_SHARE = np.array([0.5, 0.35, 0.15])
 OLD_FLEET_USD_PER_H100E = 10_000 / (125 / 989)  # a V100 ($10k, 125 TFLOP/s) per H100e
 OLD_FLEET_KW_PER_H100E = 0.3 * 2.0 / (125 / 989)  # V100 300 W x facility overhead
+
+
+def legacy_mfu() -> dict[str, float]:
+    """Training utilisation (MFU) of each vendor's chips in the 2020 fleet, by vendor name."""
+    return {
+        r["vendor"]: r["mfu"] for r in load_table("training_utilisation") if r["role"] == "legacy"
+    }
 
 
 def vendor_rows() -> list[dict[str, Any]]:
@@ -80,13 +87,18 @@ def build(model: AIMarketModel, vendors: list[dict[str, Any]]) -> None:
     lead = int(np.argmax(best))
     w.frontier_flop = float(best[lead])
     # The largest run so far, costed like every later run: its compute at the 2020 fleet's
-    # hardware amortised over its life, plus energy (Cottier et al.'s method).
+    # hardware (V100s) amortised over its life, plus energy (Cottier et al.'s method), at the
+    # V100's training utilisation.
+    set_training_utilisation(model)
+    flop_per_v100_h100e_quarter = (
+        FLOP_PER_H100E_QUARTER * legacy_mfu()["NVIDIA"] / TRAINING_UTILISATION
+    )
     cl = model.scenario.clouds
     per_h100e_quarter = (
         OLD_FLEET_USD_PER_H100E * cl.server_overhead / cl.chip_life_quarters
         + OLD_FLEET_KW_PER_H100E * HOURS_PER_QUARTER * cl.energy_usd_per_mwh / 1e3
     )
-    labs.best_cost[:n] = labs.best_flop[:n] / FLOP_PER_H100E_QUARTER * per_h100e_quarter / 1e9
+    labs.best_cost[:n] = labs.best_flop[:n] / flop_per_v100_h100e_quarter * per_h100e_quarter / 1e9
     w.frontier_cost = float(labs.best_cost[lead])
     w.entry_run_flop = max(w.frontier_flop * 1e-3, 1e20)
     w.capability0 = float(np.log10(max(w.frontier_flop, 1.0)))
@@ -135,6 +147,10 @@ def _clouds(model: AIMarketModel) -> None:
         v.owner[vi] = row_of[owner] if owner else -1
     nvidia = v.names.index("NVIDIA")
     huawei = v.names.index("Huawei")
+    # How far the 2020 fleet's training utilisation falls short of current chips', by vendor.
+    legacy_shortfall = np.zeros(v.n)
+    for vi, mfu in legacy_mfu().items():
+        legacy_shortfall[v.names.index(vi)] = 1.0 - mfu / TRAINING_UTILISATION
     for i, r in zip(idx.tolist(), rows, strict=True):
         c.region[i] = REGION_INDEX[r["region"]]
         c.captive[i] = r["captive"]
@@ -157,6 +173,7 @@ def _clouds(model: AIMarketModel) -> None:
         c.kw_hist[i] = c.kw[i]
         c.book[i] = installed * OLD_FLEET_USD_PER_H100E * 0.5 / 1e9
         useful = c.stock[i, : v.n] @ v.maturity[: v.n]
+        c.legacy_gap[i] = c.stock[i, : v.n] @ (v.maturity[: v.n] * legacy_shortfall)
         c.internal[i] = useful * (0.8 if r["captive"] else 0.5)
         c.demand[i] = useful - c.internal[i]
         c.demand_hist[i] = c.demand[i]

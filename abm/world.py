@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from abm.regions import N_REGIONS
-from abm.units import FLOP_PER_H100E_QUARTER
+from abm.units import FLOP_PER_H100E_QUARTER, TRAINING_UTILISATION
 
 
 @dataclass
@@ -23,6 +23,9 @@ class World:
     capability0: float = 0.0  # global frontier capability at the start (log10 effective FLOP)
     demand_model: np.ndarray = field(default_factory=lambda: np.zeros(N_REGIONS))  # USD B/quarter
     demand_app: np.ndarray = field(default_factory=lambda: np.zeros(N_REGIONS))  # USD B/quarter
+    training_utilisation: float = TRAINING_UTILISATION  # fleet-wide MFU of training runs
+    flop_per_h100e_quarter: float = FLOP_PER_H100E_QUARTER
+    """Training FLOP one useful H100e delivers in a quarter at ``training_utilisation``."""
     site_h100e: np.ndarray = field(default_factory=lambda: np.full(N_REGIONS, 1e3))
     """Useful H100e the largest site of each region can host now, with the chips it may buy."""
     frontier_history: list[float] = field(
@@ -36,4 +39,4 @@ class World:
 
     def max_run_flop(self, run_quarters: int) -> np.ndarray:
         """Largest final run that fits on the largest site of each region in ``run_quarters``, FLOP."""
-        return self.site_h100e * run_quarters * FLOP_PER_H100E_QUARTER
+        return self.site_h100e * run_quarters * self.flop_per_h100e_quarter

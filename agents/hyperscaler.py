@@ -22,7 +22,7 @@ import numpy as np
 from abm.markets.compute import lease_price
 from abm.regions import REGIONS
 from abm.table import Table
-from abm.units import HOURS_PER_QUARTER
+from abm.units import FLOP_PER_H100E_QUARTER, HOURS_PER_QUARTER, TRAINING_UTILISATION
 
 if TYPE_CHECKING:
     from abm.model import AIMarketModel
@@ -47,6 +47,9 @@ def cloud_table_class(n_vendors: int) -> type[Table]:
             "debt": (np.float64, 0, 0.0),
             "stock": (np.float64, n_vendors, 0.0),  # raw H100e installed, by vendor (licensed)
             "leaked": (np.float64, n_vendors, 0.0),  # raw H100e bought through grey channels
+            # Useful H100e of the 2020 fleet still installed, each weighted by how far its
+            # training utilisation falls short of current chips' (1 - its MFU / current MFU).
+            "legacy_gap": (np.float64, 0, 0.0),
             "kw": (np.float64, 0, 0.0),  # facility kW the installed chips draw
             "kw_hist": (np.float64, 5, 0.0),  # ring buffer (5 quarters) of kw
             "book": (np.float64, 0, 0.0),  # book value of chips, USD B
@@ -104,6 +107,24 @@ def useful_capacity(model: AIMarketModel) -> np.ndarray:
     useful = (c.stock[:n] + c.leaked[:n]) @ v.maturity[: v.n]
     powered = np.divide(c.power_mw[:n] * 1000.0, c.kw[:n], out=np.ones(n), where=c.kw[:n] > 0)
     return useful * np.minimum(powered, 1.0)
+
+
+def set_training_utilisation(model: AIMarketModel) -> None:
+    """Fleet-wide utilisation (MFU) of training runs and the FLOP a useful H100e-quarter gives.
+
+    Runs on the 2020 fleet (V100s, TPU v3, Ascend 910) reached a lower share of peak than runs
+    on A100-generation chips and later (abm/data/training_utilisation.csv). The fleet's figure is
+    the current MFU less each cloud's remaining ``legacy_gap``, per useful H100e installed; it
+    rises towards the current MFU as new chips arrive and the old fleet retires.
+    """
+    c, v, w = model.clouds, model.vendors, model.world
+    n = c.n
+    alive = c.alive[:n]
+    useful = float(((c.stock[:n] + c.leaked[:n]) @ v.maturity[: v.n])[alive].sum())
+    gap = float(c.legacy_gap[:n][alive].sum())
+    share = min(gap / useful, 1.0) if useful > 0 else 0.0
+    w.training_utilisation = TRAINING_UTILISATION * (1.0 - share)
+    w.flop_per_h100e_quarter = FLOP_PER_H100E_QUARTER * (1.0 - share)
 
 
 def accrue_cash_flows(model: AIMarketModel) -> None:
@@ -259,6 +280,7 @@ def operate(model: AIMarketModel) -> None:
     keep = 1.0 - 1.0 / s.chip_life_quarters
     c.stock[:n] *= keep
     c.leaked[:n] *= keep
+    c.legacy_gap[:n] *= keep
     c.kw[:n] *= keep
     c.book[:n] *= keep
     c.internal[:n] *= keep

@@ -27,7 +27,6 @@ import numpy as np
 
 from abm.regions import BLOC_OF_REGION, N_REGIONS, REGIONS, WEST_BLOC
 from abm.table import Table
-from abm.units import FLOP_PER_H100E_QUARTER
 
 if TYPE_CHECKING:
     from abm.model import AIMarketModel
@@ -184,7 +183,7 @@ def plan_runs(model: AIMarketModel, rows: np.ndarray) -> None:
     if idx.size == 0:
         return
     target = next_run_flop(model, idx)
-    flop_cost = labs.lease_price[idx] / FLOP_PER_H100E_QUARTER
+    flop_cost = labs.lease_price[idx] / model.world.flop_per_h100e_quarter
     budget = s.training_cash_share * (labs.cash[idx] + labs.credit[idx] + labs.prepaid[idx])
     size = np.minimum(target, budget / np.maximum(flop_cost, 1e-300))
     idle = labs.idle[idx]
@@ -194,7 +193,7 @@ def plan_runs(model: AIMarketModel, rows: np.ndarray) -> None:
     idx, size = idx[start], size[start]
     if idx.size == 0:
         return
-    run_cost = size * labs.lease_price[idx] / FLOP_PER_H100E_QUARTER
+    run_cost = size * labs.lease_price[idx] / model.world.flop_per_h100e_quarter
     size, comply_cost, delay = model.policy.compliance(
         size, run_cost, labs.region[idx], s.compliance_bunching_share
     )
@@ -232,11 +231,11 @@ def compute_requests(model: AIMarketModel, rows: np.ndarray, inference_per_busd:
     active = (target > 0) & (age >= 0)
     remaining = np.maximum(target - labs.run_done[rows], 0.0)
     quarters_left = np.maximum(s.run_quarters - age, 1)
-    final = np.where(active, remaining / FLOP_PER_H100E_QUARTER / quarters_left, 0.0)
+    final = np.where(active, remaining / model.world.flop_per_h100e_quarter / quarters_left, 0.0)
     final = np.minimum(final, model.world.site_h100e[labs.region[rows]])  # one site
     working_towards = np.where(target > 0, target, next_run_flop(model, rows))
     cycle = s.run_quarters + s.run_gap_quarters
-    research = s.experiment_overhead * working_towards / FLOP_PER_H100E_QUARTER / cycle
+    research = s.experiment_overhead * working_towards / model.world.flop_per_h100e_quarter / cycle
     # Inference for the demand its models drew last quarter, growing as total demand grows.
     inference = labs.potential_revenue[rows] * model.demand_momentum * inference_per_busd
     price = np.maximum(labs.lease_price[rows], 1e-12)
@@ -263,7 +262,7 @@ def progress_runs(
     active = rows[(labs.run_target[rows] > 0) & (labs.run_age[rows] >= 0)]
     final_got = np.minimum(labs.train_got[active], labs.final_req[active])
     remaining = np.maximum(labs.run_target[active] - labs.run_done[active], 0.0)
-    labs.run_done[active] += np.minimum(final_got * FLOP_PER_H100E_QUARTER, remaining)
+    labs.run_done[active] += np.minimum(final_got * w.flop_per_h100e_quarter, remaining)
     # A run's cost at the providers' cost of compute (hardware, energy, building), as Cottier
     # et al. measure it; what the lab paid on top is the clouds' margin.
     used = labs.train_got[active] + labs.inf_got[active]
@@ -367,7 +366,7 @@ def funding_asks(model: AIMarketModel, pre: np.ndarray) -> np.ndarray:
         next_run_flop(model, model_rows)
         * labs.lease_price[model_rows]
         * (1.0 + s.experiment_overhead)
-        / FLOP_PER_H100E_QUARTER
+        / model.world.flop_per_h100e_quarter
     )
     model_lab = arch != APP
     need_model = next_cost / s.training_cash_share + s.runway_quarters * labs.team_cost[:n] - cash

@@ -17,7 +17,6 @@ import numpy as np
 from abm.markets.compute import clear_spot, serve_partners
 from abm.network import COMPUTE
 from abm.regions import CN
-from abm.units import FLOP_PER_H100E_QUARTER
 from agents import hyperscaler, lab
 from agents.lab import BIGTECH, CHALLENGER, CHAMPION
 
@@ -74,6 +73,7 @@ def run(model: AIMarketModel) -> None:
     labs, c, w, s = model.labs, model.clouds, model.world, model.scenario
     nh = c.n
     fund_labs(model)
+    hyperscaler.set_training_utilisation(model)
     hyperscaler.set_prices(model)
     rows = lab.model_lab_rows(labs)  # only model labs lease compute
     lab.absorb_algorithms(model, rows)
@@ -156,7 +156,7 @@ def _contracts(model: AIMarketModel, rows: np.ndarray) -> None:
     planned = np.minimum(
         lab.next_run_flop(model, rows)
         * (1.0 + s.experiment_overhead)
-        / FLOP_PER_H100E_QUARTER
+        / model.world.flop_per_h100e_quarter
         / cycle,
         affordable,
     )
