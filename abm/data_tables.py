@@ -2,7 +2,8 @@
 
 Tables are read with the standard ``csv`` module into lists of typed dicts; every table must
 name a source on every row (tests check this). These are inputs set from data; targets the
-model must reproduce live in ``facts.csv`` and are never read by the model itself.
+model must reproduce live in ``facts.csv``, and real data points drawn on the validation plots
+in ``observations.csv``; neither is ever read by the model itself.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ _TYPES: dict[str, dict[str, type]] = {
     "vc_funds": {"ai_dry_powder_busd": float},
     "regions": {"countries": int},
     "training_utilisation": {"mfu": float, "runs": int},
+    "observations": {"year": int, "value": float},
     "facts": {"value": float, "low": float, "high": float},
 }
 

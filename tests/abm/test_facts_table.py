@@ -6,7 +6,7 @@ import polars as pl
 import pytest
 
 from abm.calendar import quarter_label
-from abm.data_tables import load_table
+from abm.data_tables import DATA_DIR, load_table
 from abm.facts import (
     TARGET_STATISTICS,
     cn_domestic_share,
@@ -30,20 +30,23 @@ def frame(**columns):
 
 
 def test_every_row_of_every_data_table_names_its_source():
-    for table in (
-        "facts",
-        "chips",
-        "vendors",
-        "hyperscalers",
-        "labs",
-        "sovereign_funds",
-        "vc_funds",
-        "regions",
-    ):
+    tables = sorted(p.stem for p in DATA_DIR.glob("*.csv"))
+    assert {"facts", "chips", "training_utilisation", "observations"} <= set(tables)
+    for table in tables:
         rows = load_table(table)
         assert rows, table
         for row in rows:
             assert row["source"].strip(), f"{table}: {row}"
+
+
+def test_observations_name_series_the_model_records():
+    from abm.metrics import metric_names
+    from abm.population import vendor_rows
+
+    names = set(metric_names([r["name"] for r in vendor_rows()]))
+    for row in load_table("observations"):
+        assert row["metric"] in names, row
+        assert 2019 <= row["year"] <= 2026 and row["value"] > 0, row
 
 
 def test_the_facts_table_holds_every_target_of_facts_md_with_a_band_around_its_value():
