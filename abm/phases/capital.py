@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from abm.kernels import capital as kernels
 from abm.markets.capital import Offers, RoundResult, clear_rounds, merge, stacked_offers
 from abm.network import EQUITY
 from abm.regions import BLOC_OF_REGION, GULF
 from agents import lab, sovereign_fund, venture_fund
 from agents.lab import APP, BIGTECH
 from agents.sovereign_fund import LABS
-from agents.venture_fund import BLOC, HOME
 
 if TYPE_CHECKING:
     from abm.model import AIMarketModel
@@ -179,80 +179,79 @@ def _deal_groups(
     ask_bloc = _BLOC[ask_region]
     may = model.policy.screening_allowed() > 0
 
-    def part(
-        columns: np.ndarray,
-    ) -> tuple[list[np.ndarray], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        return (
-            [],
-            columns,
-            np.full(n_inv, -1, dtype=np.int64),
-            np.zeros(n_inv, dtype=np.int64),
-            np.zeros(n_inv),
-        )
-
-    def add(p, members: np.ndarray, mask: np.ndarray, k: int, share: float) -> None:
-        masks, _, group, draws, max_share = p
-        group[members] = len(masks)
-        draws[members] = k
-        max_share[members] = share
-        masks.append(mask)
-
-    # Venture funds over every ask.
-    vc = part(np.arange(rows.size))
+    # Venture funds over every ask: one group per (region, mandate, check size) present.
     fr = f.region[: f.n].astype(np.int64)
-    fm = f.mandate[: f.n]
-    alive = f.alive[: f.n]
+    fm = f.mandate[: f.n].astype(np.int64)
+    alive = np.flatnonzero(f.alive[: f.n])
     check = budget[base[VC] : base[VC] + f.n] / s.deal_flow_draws
     size = np.floor(np.log2(np.maximum(check, 1e-9))).astype(np.int64)  # check in [2^k, 2^k+1)
     size -= size.min()
     n_size = int(size.max()) + 1
     size_floor = 2.0 ** (np.arange(n_size) + np.floor(np.log2(np.maximum(check.min(), 1e-9))))
     keys = (fr * 3 + fm) * n_size + size
-    for key in np.unique(keys[alive]).tolist():
-        rm, k = divmod(key, n_size)
-        r, mandate = divmod(rm, 3)
-        members = base[VC] + np.flatnonzero(alive & (keys == key))
-        if mandate == HOME:
-            mask = ask_region == r
-        elif mandate == BLOC:
-            mask = ask_bloc == _BLOC[r]
-        else:
-            mask = np.ones(rows.size, dtype=bool)
-        if s.vc_min_check_share > 0:
-            mask = mask & (s.vc_min_check_share * ask <= 2.0 * size_floor[k])
-        add(vc, members, mask & may[r, ask_region], s.deal_flow_draws, s.vc_max_check_share)
-    # Strategic investors over model labs only.
+    uniq, vc_group = np.unique(keys[alive], return_inverse=True)
+    rm, k = np.divmod(uniq, n_size)
+    r, mandate = np.divmod(rm, 3)
+    group = np.full(n_inv, -1, dtype=np.int64)
+    draws = np.zeros(n_inv, dtype=np.int64)
+    max_share = np.zeros(n_inv)
+    members = base[VC] + alive
+    group[members] = vc_group
+    draws[members] = s.deal_flow_draws
+    max_share[members] = s.vc_max_check_share
+    parts = []
+    if uniq.size:
+        eligible = kernels.venture_eligibility(
+            r,
+            mandate,
+            2.0 * size_floor[k],
+            ask_region,
+            _BLOC,
+            np.ascontiguousarray(ask, np.float64),
+            float(s.vc_min_check_share),
+            may,
+        )
+        parts.append((eligible, np.arange(rows.size), group, draws, max_share, False))
+
+    # Strategic investors over model labs only: sovereigns, then clouds, then vendors.
     cols = np.flatnonzero(labs.archetype[rows] != APP)
-    st = part(cols)
+    if cols.size == 0:
+        return parts, inv_region
     m_region, m_bloc, m_ask = ask_region[cols], ask_bloc[cols], ask[cols]
     independent = labs.archetype[rows[cols]] != BIGTECH
     partner = labs.partner[rows[cols]]
-    for row in np.flatnonzero(sf.alive[: sf.n] & (sf.backs[: sf.n] == LABS)).tolist():
-        r = int(sf.region[row])
-        mask = sf.mandate[row][m_region] & (m_ask >= s.sovereign_min_round_busd) & may[r, m_region]
-        add(st, np.array([base[SOVEREIGN] + row]), mask, SOVEREIGN_DRAWS, SOVEREIGN_MAX_SHARE)
-    for row in np.flatnonzero(c.alive[: c.n] & ~c.captive[: c.n]).tolist():
-        r = int(c.region[row])
-        mask = (
-            independent
-            & ((partner == row) | (partner < 0))
-            & (m_bloc == _BLOC[r])
-            & may[r, m_region]
-        )
-        add(st, np.array([base[CLOUD] + row]), mask, STRATEGIC_DRAWS, STRATEGIC_MAX_SHARE)
-    for row in np.flatnonzero(v.alive[: v.n]).tolist():
-        r = int(v.region[row])
-        add(
-            st,
-            np.array([base[VENDOR] + row]),
-            independent & may[r, m_region],
-            VENDOR_DRAWS,
-            VENDOR_MAX_SHARE,
-        )
-    parts = []
-    for (masks, columns, group, draws, max_share), repeats in ((vc, False), (st, True)):
-        if masks and columns.size:
-            parts.append((np.vstack(masks), columns, group, draws, max_share, repeats))
+    sov = np.flatnonzero(sf.alive[: sf.n] & (sf.backs[: sf.n] == LABS))
+    sov_region = sf.region[sov].astype(np.int64)
+    cld = np.flatnonzero(c.alive[: c.n] & ~c.captive[: c.n])
+    cld_region = c.region[cld].astype(np.int64)
+    ven = np.flatnonzero(v.alive[: v.n])
+    ven_region = v.region[ven].astype(np.int64)
+    masks = np.concatenate(
+        [
+            sf.mandate[sov][:, m_region]
+            & (m_ask >= s.sovereign_min_round_busd)[None, :]
+            & may[sov_region][:, m_region],
+            independent[None, :]
+            & ((partner[None, :] == cld[:, None]) | (partner < 0)[None, :])
+            & (m_bloc[None, :] == _BLOC[cld_region][:, None])
+            & may[cld_region][:, m_region],
+            independent[None, :] & may[ven_region][:, m_region],
+        ]
+    )
+    if masks.shape[0] == 0:
+        return parts, inv_region
+    members = np.concatenate([base[SOVEREIGN] + sov, base[CLOUD] + cld, base[VENDOR] + ven])
+    group = np.full(n_inv, -1, dtype=np.int64)
+    group[members] = np.arange(members.size)
+    draws = np.zeros(n_inv, dtype=np.int64)
+    draws[members] = np.repeat(
+        [SOVEREIGN_DRAWS, STRATEGIC_DRAWS, VENDOR_DRAWS], [sov.size, cld.size, ven.size]
+    )
+    max_share = np.zeros(n_inv)
+    max_share[members] = np.repeat(
+        [SOVEREIGN_MAX_SHARE, STRATEGIC_MAX_SHARE, VENDOR_MAX_SHARE], [sov.size, cld.size, ven.size]
+    )
+    parts.append((masks, cols, group, draws, max_share, True))
     return parts, inv_region
 
 
