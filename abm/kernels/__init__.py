@@ -25,8 +25,31 @@ import numba
 
 def kernel[F: Callable[..., Any]](fn: F) -> F:
     """``numba.njit(cache=True)``, falling back to an uncached ``njit`` if no cache location
-    can be used (a read-only install with no writable user cache directory)."""
+    can be used (a read-only install with no writable user cache directory).
+
+    ``error_model="numpy"``: a division by zero gives inf or nan as in numpy, not an exception.
+    """
     try:
-        return numba.njit(cache=True)(fn)
+        return numba.njit(cache=True, error_model="numpy")(fn)
     except RuntimeError:  # numba: "cannot cache function ...: no locator available"
-        return numba.njit(fn)
+        return numba.njit(error_model="numpy")(fn)
+
+
+@kernel
+def maximum(a: float, b: float) -> float:
+    """``np.maximum`` on two floats: NaN propagates, and on a tie (0.0 and -0.0) the second."""
+    if a != a:
+        return a
+    if b != b:
+        return b
+    return a if a > b else b
+
+
+@kernel
+def minimum(a: float, b: float) -> float:
+    """``np.minimum`` on two floats: NaN propagates, and on a tie (0.0 and -0.0) the second."""
+    if a != a:
+        return a
+    if b != b:
+        return b
+    return a if a < b else b

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from abm.kernels import kernel
+from abm.kernels import kernel, minimum
 from agents.venture_fund import BLOC, HOME
 
 
@@ -126,7 +126,7 @@ def draw_offers(
         inv = investor[i]
         check = budget[inv] / draws[i]
         cap = max_check_share[inv] * ask_busd[a]
-        amount = check if check <= cap else cap
+        amount = minimum(check, cap)
         if amount > 1e-9 and eligible[g, a]:
             out_inv[k] = inv
             out_ask[k] = a
@@ -161,7 +161,7 @@ def clear_offers(
     for a in range(n_ask):
         closed[a] = offered[a] >= fill_min * ask_busd[a] and offered[a] > 0
         if closed[a]:
-            raised[a] = offered[a] if offered[a] <= ask_busd[a] else ask_busd[a]
+            raised[a] = minimum(offered[a], ask_busd[a])
         if offered[a] > 0:
             scale[a] = raised[a] / offered[a]
     # Offers of closed rounds, sorted by (investor, ask), stable: two counting-sort passes.
