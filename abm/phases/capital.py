@@ -39,10 +39,9 @@ def run(model: AIMarketModel) -> None:
     si = model.scenario.investors
     n = labs.n
     pre = lab.pre_money(model)
-    labs.mark[:n] = np.where(labs.alive[:n], np.maximum(pre, labs.valuation[:n]), 0.0)
-    model.world.valuation_history.append(
-        float(np.where(labs.alive[:n], np.maximum(pre, labs.valuation[:n]), 0.0).sum())
-    )
+    mark = np.where(labs.alive[:n], np.maximum(pre, labs.valuation[:n]), 0.0)
+    labs.mark[:n] = mark
+    model.world.valuation_history.append(float(mark.sum()))
     rows = lab.funding_asks(model, pre)
     _set_budgets(model)
     if rows.size == 0:
@@ -50,9 +49,9 @@ def run(model: AIMarketModel) -> None:
     ask = labs.ask[rows]
     score = lab.deal_score(model, rows)
     weight = np.exp(si.deal_sharpness * (score - score.max()))
-    budget, _, _ = _investor_budget(model)
-    result = _negotiate(model, rows, ask, weight, budget)
-    _apply(model, rows, pre, result)
+    budget, inv_region, kind = _investor_budget(model)
+    result = _negotiate(model, rows, ask, weight, budget, inv_region)
+    _apply(model, rows, result, inv_region, kind)
     failed = rows[~result.closed]
     labs.failed[failed] += 1
     labs.offered[failed] = result.offered[~result.closed]
@@ -67,7 +66,12 @@ def run(model: AIMarketModel) -> None:
 
 
 def _negotiate(
-    model: AIMarketModel, rows: np.ndarray, ask: np.ndarray, weight: np.ndarray, budget: np.ndarray
+    model: AIMarketModel,
+    rows: np.ndarray,
+    ask: np.ndarray,
+    weight: np.ndarray,
+    budget: np.ndarray,
+    inv_region: np.ndarray,
 ) -> RoundResult:
     """Rounds of deal flow: venture funds look once; sovereigns, clouds and vendors with money
     left look again at the asks still open (large rounds need them to syndicate).
@@ -78,7 +82,7 @@ def _negotiate(
     clearing at the end settles every round.
     """
     si = model.scenario.investors
-    parts, inv_region = _deal_groups(model, rows, ask, budget)
+    parts, _ = _deal_groups(model, rows, ask, budget, inv_region)
     screen = model.policy.screening_allowed()
     ask_region = model.labs.region[rows].astype(np.int64)
     offers: list[Offers] = []
@@ -152,7 +156,11 @@ def _investor_budget(model: AIMarketModel) -> tuple[np.ndarray, np.ndarray, np.n
 
 
 def _deal_groups(
-    model: AIMarketModel, rows: np.ndarray, ask: np.ndarray, budget: np.ndarray
+    model: AIMarketModel,
+    rows: np.ndarray,
+    ask: np.ndarray,
+    budget: np.ndarray,
+    inv_region: np.ndarray | None = None,
 ) -> tuple[list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]], np.ndarray]:
     """Who may back which ask, built once a quarter.
 
@@ -168,12 +176,14 @@ def _deal_groups(
 
     Returns ``parts`` — each ``(eligible (G, columns), columns, group (I,), draws (I,),
     max_check_share (I,), repeats)`` with ``group`` -1 outside the part and ``repeats`` true
-    for the strategic investors who look again in later passes — and every investor's region.
+    for the strategic investors who look again in later passes — and every investor's region
+    (``inv_region``, computed here if not given).
     """
     labs, f, sf, c, v = model.labs, model.funds, model.sovereigns, model.clouds, model.vendors
     s = model.scenario.investors
     base = model.investor_base
-    _, inv_region, _ = _investor_budget(model)
+    if inv_region is None:
+        _, inv_region, _ = _investor_budget(model)
     n_inv = inv_region.size
     ask_region = labs.region[rows].astype(np.int64)
     ask_bloc = _BLOC[ask_region]
@@ -255,8 +265,17 @@ def _deal_groups(
     return parts, inv_region
 
 
-def _apply(model: AIMarketModel, rows: np.ndarray, pre: np.ndarray, result) -> None:
-    """Money moves, shares are issued, stakes and edges recorded, events logged."""
+def _apply(
+    model: AIMarketModel,
+    rows: np.ndarray,
+    result: RoundResult,
+    inv_region: np.ndarray,
+    kind: np.ndarray,
+) -> None:
+    """Money moves, shares are issued, stakes and edges recorded, events logged.
+
+    ``inv_region`` and ``kind``: region and kind of every investor in the global index.
+    """
     labs, f, sf, c, v, st = (
         model.labs,
         model.funds,
@@ -270,26 +289,23 @@ def _apply(model: AIMarketModel, rows: np.ndarray, pre: np.ndarray, result) -> N
     q = model.quarter_index
     inv, k, amt = result.investor, result.ask, result.amount
     lab_rows = rows[k]
-    _, inv_region, kind = _investor_budget(model)
+    inv_kind = kind[inv]
 
-    # Debit investors.
+    # Debit investors (each investor's checks summed in order, as one bincount per kind did).
+    paid = np.bincount(inv, weights=amt, minlength=kind.size)
     for kd, table, field in (
         (VC, f, "dry_powder"),
         (SOVEREIGN, sf, "dry_powder"),
         (CLOUD, c, "strategic"),
         (VENDOR, v, "cash"),
     ):
-        sel = kind[inv] == kd
-        local = inv[sel] - base[kd]
-        getattr(table, field)[: table.n] -= np.bincount(local, weights=amt[sel], minlength=table.n)
-    sel = kind[inv] == VC
-    f.paid_in[: f.n] += np.bincount(inv[sel] - base[VC], weights=amt[sel], minlength=f.n)
-    sel = kind[inv] == SOVEREIGN
-    sf.invested[: sf.n] += np.bincount(inv[sel] - base[SOVEREIGN], weights=amt[sel], minlength=sf.n)
+        getattr(table, field)[: table.n] -= paid[base[kd] : base[kd] + table.n]
+    f.paid_in[: f.n] += paid[base[VC] : base[VC] + f.n]
+    sf.invested[: sf.n] += paid[base[SOVEREIGN] : base[SOVEREIGN] + sf.n]
 
     # Gulf sovereigns tie part of a foreign stake to data centres at home (their region's cloud).
     tied = np.where(
-        (kind[inv] == SOVEREIGN) & (inv_region[inv] == GULF) & (labs.region[lab_rows] != GULF),
+        (inv_kind == SOVEREIGN) & (inv_region[inv] == GULF) & (labs.region[lab_rows] != GULF),
         s.investors.dc_tie_share * amt,
         0.0,
     )
@@ -312,7 +328,7 @@ def _apply(model: AIMarketModel, rows: np.ndarray, pre: np.ndarray, result) -> N
     to_lab = amt - tied
 
     # Credit labs: clouds pay in credits (and become the partner), everyone else in cash.
-    is_cloud = kind[inv] == CLOUD
+    is_cloud = inv_kind == CLOUD
     n = labs.n
     labs.cash[:n] += np.bincount(lab_rows, weights=np.where(is_cloud, 0.0, to_lab), minlength=n)
     labs.credit[:n] += np.bincount(lab_rows, weights=np.where(is_cloud, to_lab, 0.0), minlength=n)
@@ -358,7 +374,7 @@ def _apply(model: AIMarketModel, rows: np.ndarray, pre: np.ndarray, result) -> N
     st.round_labs.append(labs.uid[closed])
     st.round_amounts.append(raised)
     st.round_regions.append(labs.region[closed].astype(np.int64))
-    st.sovereign_funding += float(amt[kind[inv] == SOVEREIGN].sum())
+    st.sovereign_funding += float(amt[inv_kind == SOVEREIGN].sum())
     st.hyperscaler_funding += float(amt[is_cloud].sum())
-    st.vendor_funding += float(amt[kind[inv] == VENDOR].sum())
-    st.vc_funding += float(amt[kind[inv] == VC].sum())
+    st.vendor_funding += float(amt[inv_kind == VENDOR].sum())
+    st.vc_funding += float(amt[inv_kind == VC].sum())
