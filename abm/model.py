@@ -97,9 +97,7 @@ class AIMarketModel(mesa.Model):
         self.ledger = Ledger()
         self.event_log = EventLog()
         self.flows = FlowNetwork()
-        # About 10^5 stakes per unit of population scale by the end of a run; untouched capacity
-        # costs no memory (zeroed pages are mapped on first write) and saves the copies of growing.
-        self.holdings = Holdings(capacity=int(1e5 * scenario.population.scale) + 1024)
+        self.holdings = Holdings()
         self.world = World()
         self.stats = QuarterStats()
         self.retired_above = [0, 0]
