@@ -226,3 +226,62 @@ def _counting_sort(idx: np.ndarray, key: np.ndarray, n_keys: int) -> np.ndarray:
         out[count[v]] = i
         count[v] += 1
     return out
+
+
+@kernel
+def screened(
+    investor: np.ndarray, ask: np.ndarray, amount: np.ndarray, p: np.ndarray, uniform: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The offers inbound screening lets through: approval probability ``p`` >= 1, or a
+    ``uniform`` draw under it. Shapes (K,) → (kept,) each, in order."""
+    n = investor.size
+    out_inv = np.empty(n, dtype=np.int64)
+    out_ask = np.empty(n, dtype=np.int64)
+    out_amt = np.empty(n)
+    k = 0
+    for i in range(n):
+        if p[i] >= 1.0 or uniform[i] < p[i]:
+            out_inv[k] = investor[i]
+            out_ask[k] = ask[i]
+            out_amt[k] = amount[i]
+            k += 1
+    return out_inv[:k], out_ask[:k], out_amt[:k]
+
+
+@kernel
+def commit_offers(
+    investor: np.ndarray,
+    ask: np.ndarray,
+    amount: np.ndarray,
+    n_new: int,
+    offered: np.ndarray,
+    ask_busd: np.ndarray,
+    fill_min: float,
+    n_investors: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """After a negotiation pass: offers per ask, which asks are still open, and what each
+    investor is committed to.
+
+    ``investor``, ``ask``, ``amount`` (USD B) hold every offer so far, this pass's ``n_new``
+    last; ``offered`` is each ask's total before this pass. An ask closes once its offers reach
+    ``fill_min`` of it; the offers to a closed ask commit their investors pro rata to at most the
+    amount asked, those to open asks in full. Returns (offered (A,), open (A,), committed (I,)).
+    """
+    n_ask = ask_busd.size
+    added = np.zeros(n_ask)
+    for i in range(ask.size - n_new, ask.size):
+        added[ask[i]] += amount[i]
+    total = np.empty(n_ask)
+    is_open = np.empty(n_ask, dtype=np.bool_)
+    scale = np.empty(n_ask)
+    for a in range(n_ask):
+        total[a] = offered[a] + added[a]
+        is_open[a] = not total[a] >= fill_min * ask_busd[a]
+        if is_open[a]:
+            scale[a] = 1.0
+        else:
+            scale[a] = minimum(1.0, ask_busd[a] / total[a] if total[a] > 0 else 1.0)
+    committed = np.zeros(n_investors)
+    for i in range(ask.size):
+        committed[investor[i]] += amount[i] * scale[ask[i]]
+    return total, is_open, committed

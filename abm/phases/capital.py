@@ -103,22 +103,24 @@ def _negotiate(
         new = merge(drawn)
         # Inbound screening: each foreign stake in a US or allied lab is approved with a probability.
         p = screen[inv_region[new.investor], ask_region[new.ask]]
-        keep = (p >= 1.0) | (model.rng.random(new.amount.size) < p)
-        new = Offers(new.investor[keep], new.ask[keep], new.amount[keep])
+        new = Offers(
+            *kernels.screened(
+                new.investor, new.ask, new.amount, p, model.rng.random(new.amount.size)
+            )
+        )
         if new.amount.size == 0:
             break
         offers.append(new)
-        offered += np.bincount(new.ask, weights=new.amount, minlength=ask.size)
-        closed = offered >= si.round_fill_min * ask
-        is_open = ~closed
         every = merge(offers)
-        scale = np.where(
-            closed,
-            np.minimum(1.0, np.divide(ask, offered, out=np.ones_like(ask), where=offered > 0)),
-            1.0,
-        )
-        committed = np.bincount(
-            every.investor, weights=every.amount * scale[every.ask], minlength=budget.size
+        offered, is_open, committed = kernels.commit_offers(
+            every.investor,
+            every.ask,
+            every.amount,
+            new.amount.size,
+            offered,
+            ask,
+            float(si.round_fill_min),
+            budget.size,
         )
         if not is_open.any():
             break

@@ -148,3 +148,55 @@ def test_venture_eligibility_matches_numpy(seed, n_groups, n_asks):
             region, mandate, max_ask, ask_region, ask, min_share, may
         )
         _same(got, want)
+
+
+def reference_screen_and_commit(offers_so_far, new, p, u, offered, ask, fill_min, n_budget):
+    keep = (p >= 1.0) | (u < p)
+    new = Offers(new.investor[keep], new.ask[keep], new.amount[keep])
+    parts = zip(offers_so_far, (new.investor, new.ask, new.amount), strict=True)
+    every = Offers(*(np.concatenate([a, b]) for a, b in parts))
+    offered = offered + np.bincount(new.ask, weights=new.amount, minlength=ask.size)
+    closed = offered >= fill_min * ask
+    scale = np.where(
+        closed,
+        np.minimum(1.0, np.divide(ask, offered, out=np.ones_like(ask), where=offered > 0)),
+        1.0,
+    )
+    committed = np.bincount(
+        every.investor, weights=every.amount * scale[every.ask], minlength=n_budget
+    )
+    return new, every, offered, ~closed, committed
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n_asks=st.integers(1, 20),
+    n_old=st.integers(0, 50),
+    n_new=st.integers(0, 50),
+)
+def test_screening_and_commitments_match_numpy(seed, n_asks, n_old, n_new):
+    rng = np.random.default_rng(seed)
+    n_inv = 7
+
+    def offers(k: int) -> Offers:
+        return Offers(
+            rng.integers(0, n_inv, k), rng.integers(0, n_asks, k), rng.lognormal(0.0, 1.0, k)
+        )
+
+    old, new = offers(n_old), offers(n_new)
+    p = rng.choice([0.0, 0.3, 1.0], n_new)
+    u = rng.random(n_new)
+    ask = rng.lognormal(0.0, 1.0, n_asks)
+    offered = np.bincount(old.ask, weights=old.amount, minlength=n_asks)
+    want_new, every, want_offered, want_open, want_committed = reference_screen_and_commit(
+        (old.investor, old.ask, old.amount), new, p, u, offered, ask, 0.6, n_inv
+    )
+    got_new = kernels.screened(new.investor, new.ask, new.amount, p, u)
+    for g, w in zip(got_new, (want_new.investor, want_new.ask, want_new.amount), strict=True):
+        _same(g, w)
+    got = kernels.commit_offers(
+        every.investor, every.ask, every.amount, want_new.amount.size, offered, ask, 0.6, n_inv
+    )
+    for g, w in zip(got, (want_offered, want_open, want_committed), strict=True):
+        _same(g, w)
