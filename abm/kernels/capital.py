@@ -66,12 +66,18 @@ def cumulative_weights(eligible: np.ndarray, weight: np.ndarray) -> tuple[np.nda
     n_groups, n_asks = eligible.shape
     cum = np.empty((n_groups, n_asks))
     total = np.zeros(n_groups)
-    for g in range(n_groups):
-        acc = 0.0
+    # Eight groups at a time, ask by ask: eight independent running sums keep the adder busy
+    # (one sum alone waits on each addition); each group's sum is still taken in ask order.
+    for g0 in range(0, n_groups, 8):
+        g1 = min(g0 + 8, n_groups)
+        acc = np.zeros(8)
         for a in range(n_asks):
-            acc = acc + (weight[a] if eligible[g, a] else 0.0)
-            cum[g, a] = acc
-        total[g] = acc
+            w = weight[a]
+            for g in range(g0, g1):
+                acc[g - g0] = acc[g - g0] + (w if eligible[g, a] else 0.0)
+                cum[g, a] = acc[g - g0]
+        for g in range(g0, g1):
+            total[g] = acc[g - g0]
     return cum, total
 
 
