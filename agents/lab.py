@@ -335,7 +335,7 @@ def pre_money(model: AIMarketModel) -> np.ndarray:
     idx = np.flatnonzero(model_lab & np.isfinite(labs.capability[:n]))
     rank = np.empty(idx.size)
     rank[np.argsort(-labs.capability[idx], kind="stable")] = np.arange(idx.size)
-    failed = np.flatnonzero(labs.failed[:n])
+    failed = np.flatnonzero(labs.failed[:n] != 0)
     return fundraising.pre_money_values(
         base,
         growth**s.growth_horizon_years,
