@@ -125,13 +125,16 @@ def asks(
     ``growth_round_multiple`` = d / (1 - d) for the growth-round dilution d;
     ``max_round_multiple`` likewise for the largest dilution; ``app``, ``bigtech``: those
     archetypes' codes (``agents.lab`` imports this module, so they are passed in). Returns (rows asking, ascending;
-    the ask of every row, meaningful on those rows).
+    the ask of every alive row, 0 for dead rows; meaningful on the rows asking).
     """
     n = alive.size
     ask = np.empty(n)
     rows = np.empty(n, dtype=np.int64)
     k = 0
     for i in range(n):
+        if not alive[i]:  # dead rows never ask; their ask is not read
+            ask[i] = 0.0
+            continue
         funds = cash[i] + credit[i] + prepaid[i]
         burn = maximum(team_cost[i] + compute_spend[i] - revenue[i], 1e-6)
         need_model = next_cost[i] / training_cash_share + runway_quarters * team_cost[i] - funds
