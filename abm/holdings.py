@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from abm.kernels import holdings as kernels
+
 
 class Holdings:
     """Append-only stakes, compacted when labs are dropped."""
@@ -57,11 +59,16 @@ class Holdings:
             return out
         wanted = np.zeros(n_investors, dtype=bool)
         wanted[investors] = True
-        inv = self.investor[: self.n]
-        idx = np.flatnonzero(wanted[inv])
-        idx = idx[self.quarter[idx] >= since[inv[idx]]]
-        value = self.shares[idx] * price_per_share[self.lab[idx]]
-        return np.bincount(inv[idx], weights=value, minlength=n_investors)
+        return kernels.marked_value(
+            self.investor[: self.n],
+            self.lab[: self.n],
+            self.shares[: self.n],
+            self.quarter[: self.n],
+            price_per_share,
+            wanted,
+            since.astype(np.int64, copy=False),
+            n_investors,
+        )
 
     def stakes_in(self, lab_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Stakes in any of ``lab_rows``: (entry indices, position of their lab in ``lab_rows``)."""

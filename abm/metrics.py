@@ -15,6 +15,7 @@ import numpy as np
 import polars as pl
 
 from abm.calendar import quarter_label
+from abm.kernels import metrics as kernels
 from abm.markets.product import hhi
 from abm.network import bloc_modularity, cross_bloc_share, to_bloc_matrix
 from abm.regions import CN, N_REGIONS, REGIONS, US
@@ -233,13 +234,12 @@ class MetricRecorder:
         reg = np.concatenate([x[2] for x in self._round_window])
         put("vc_funding_total", float(amt.sum()))
         if uid.size:
-            uniq, inv = np.unique(uid, return_inverse=True)
-            per_lab = np.bincount(inv, weights=amt)
+            per_lab = kernels.funding_by_lab(uid.astype(np.int64, copy=False), amt)
             put(
                 "top5_funding_share",
                 float(np.sort(per_lab)[-5:].sum() / per_lab.sum()) if per_lab.sum() > 0 else 0.0,
             )
-            put("startups_funded", float(uniq.size))
+            put("startups_funded", float(per_lab.size))
         by_region = np.bincount(reg, weights=amt, minlength=N_REGIONS)
         for i, r in enumerate(REGIONS):
             put(f"funding_by_region.{r}", float(by_region[i]))

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import mesa
 import numpy as np
 
+from abm.kernels import fundraising
 from abm.regions import BLOC_OF_REGION, N_REGIONS, REGIONS, WEST_BLOC
 from abm.table import Table
 
@@ -316,30 +317,38 @@ def pre_money(model: AIMarketModel) -> np.ndarray:
     labs, w, s = model.labs, model.world, model.scenario.labs
     n = labs.n
     model_lab = model_lab_mask(labs)
-    rev = labs.revenue[:n]
-    prev = labs.revenue_hist[:n, model.ring_slot_year_ago()]
-    own_growth = np.divide(rev, prev, out=np.ones(n), where=prev > 1e-6)
     hist = w.demand_history
     market_growth = hist[-1] / hist[-5] if len(hist) >= 5 and hist[-5] > 0 else 1.0
-    growth = np.clip(np.where(model_lab, market_growth, own_growth), 1.0, s.growth_cap)
-    base = np.where(model_lab, np.maximum(labs.potential_revenue[:n], rev), rev)
-    value_rev = 4.0 * base * s.revenue_multiple * growth**s.growth_horizon_years
-    best = np.maximum(np.maximum(labs.best_flop[:n], labs.run_done[:n]), 1.0)
-    gap = np.clip(np.log10(max(w.frontier_flop, 1.0)) - np.log10(best), 0.0, 4.0)
-    leader_value = float(np.max(np.where(model_lab, value_rev, 0.0), initial=0.0))
-    value_cap = np.where(
+    growth, base = fundraising.growth_and_base(
         model_lab,
-        s.contender_value_share * leader_value * 10.0 ** (-gap) * labs.pedigree[:n] / 3.0,
-        0.0,
+        labs.revenue[:n],
+        labs.revenue_hist[:n, model.ring_slot_year_ago()],
+        labs.potential_revenue[:n],
+        float(market_growth),
+        float(s.growth_cap),
     )
-    value = np.maximum(value_rev, value_cap)
+    # Capability value (model labs only): 10^-gap, gap in orders of magnitude behind the largest run.
+    m = np.flatnonzero(model_lab)
+    best = np.maximum(np.maximum(labs.best_flop[m], labs.run_done[m]), 1.0)
+    gap = np.clip(np.log10(max(w.frontier_flop, 1.0)) - np.log10(best), 0.0, 4.0)
     idx = np.flatnonzero(model_lab & np.isfinite(labs.capability[:n]))
-    if idx.size:
-        rank = np.empty(idx.size)
-        rank[np.argsort(-labs.capability[idx], kind="stable")] = np.arange(idx.size)
-        value[idx] *= 1.0 + s.hype_premium * np.exp(-rank / 1.5)
-    value = np.maximum(value, 0.6 * labs.valuation[:n])
-    return value * (1.0 - s.failed_round_haircut) ** labs.failed[:n]
+    rank = np.empty(idx.size)
+    rank[np.argsort(-labs.capability[idx], kind="stable")] = np.arange(idx.size)
+    failed = np.flatnonzero(labs.failed[:n] != 0)
+    return fundraising.pre_money_values(
+        base,
+        growth**s.growth_horizon_years,
+        float(s.revenue_multiple),
+        m,
+        10.0 ** (-gap),
+        labs.pedigree[:n],
+        float(s.contender_value_share),
+        idx,
+        1.0 + s.hype_premium * np.exp(-rank / 1.5),
+        labs.valuation[:n],
+        failed,
+        (1.0 - s.failed_round_haircut) ** labs.failed[failed],
+    )
 
 
 def funding_asks(model: AIMarketModel, pre: np.ndarray) -> np.ndarray:
@@ -356,9 +365,6 @@ def funding_asks(model: AIMarketModel, pre: np.ndarray) -> np.ndarray:
     alive = labs.alive[:n]
     arch = labs.archetype[:n]
     q = model.quarter_index
-    cash = labs.cash[:n] + labs.credit[:n] + labs.prepaid[:n]
-    burn = np.maximum(labs.team_cost[:n] + labs.compute_spend[:n] - labs.revenue[:n], 1e-6)
-    runway = cash / burn
     # The next run plus a cycle of research towards it (model labs only).
     model_rows = np.flatnonzero(alive & (arch != APP))
     next_cost = np.zeros(n)
@@ -368,46 +374,37 @@ def funding_asks(model: AIMarketModel, pre: np.ndarray) -> np.ndarray:
         * (1.0 + s.experiment_overhead)
         / model.world.flop_per_h100e_quarter
     )
-    model_lab = arch != APP
-    need_model = next_cost / s.training_cash_share + s.runway_quarters * labs.team_cost[:n] - cash
-    need_app = (s.runway_quarters + 4.0) * burn
-    war_chest = s.war_chest_share * pre
-    yearly = q - labs.last_round[:n] >= 4
     # An application startup that can raise at an up-round (pre-money above its last post-money)
     # raises a growth round once a year, like a model lab's war chest; otherwise it raises
-    # only when its runway runs short.
-    up_round = yearly & (pre >= labs.valuation[:n]) & (labs.raised_total[:n] > 0)
-    need = np.where(
-        model_lab,
-        np.maximum(need_model, np.where(yearly, war_chest, 0.0)),
-        np.maximum(
-            need_app,
-            np.where(
-                up_round, s.growth_round_dilution / (1.0 - s.growth_round_dilution) * pre, 0.0
-            ),
-        ),
+    # only when its runway runs short. After a failed round a lab asks for about what investors
+    # offered.
+    rows, ask = fundraising.asks(
+        alive,
+        arch,
+        labs.patron[:n],
+        labs.cash[:n],
+        labs.credit[:n],
+        labs.prepaid[:n],
+        labs.team_cost[:n],
+        labs.compute_spend[:n],
+        labs.revenue[:n],
+        next_cost,
+        pre,
+        labs.valuation[:n],
+        labs.raised_total[:n],
+        labs.last_round[:n],
+        labs.failed[:n],
+        labs.offered[:n],
+        labs.first_ask[:n],
+        q,
+        float(s.training_cash_share),
+        float(s.runway_quarters),
+        float(s.war_chest_share),
+        s.growth_round_dilution / (1.0 - s.growth_round_dilution),
+        s.max_dilution / (1.0 - s.max_dilution),
+        APP,
+        BIGTECH,
     )
-    wants = np.where(
-        model_lab,
-        (need_model > 0.25 * (next_cost + 1e-9)) | yearly,
-        (runway < s.runway_quarters) | up_round,
-    )
-    cap = s.max_dilution / (1.0 - s.max_dilution) * pre
-    # After a failed round a lab asks for about what investors offered.
-    cap = np.where(labs.failed[:n] > 0, np.minimum(cap, 1.2 * labs.offered[:n]), cap)
-    ask = np.minimum(need, cap)
-    new = labs.last_round[:n] < 0
-    ask = np.where(new & (labs.first_ask[:n] > 0), labs.first_ask[:n], ask)
-    eligible = (
-        alive
-        & (arch != BIGTECH)
-        & (labs.patron[:n] <= 0)
-        & wants
-        & (ask > 1e-4)
-        & (q - labs.last_round[:n] >= 2)
-    )
-    eligible |= alive & new & (labs.first_ask[:n] > 0) & (labs.raised_total[:n] <= 0)
-    rows = np.flatnonzero(eligible)
     labs.ask[:n] = 0.0
     labs.ask[rows] = ask[rows]
     labs.ask_pre[rows] = pre[rows]

@@ -3,7 +3,7 @@
 Options::
 
     --quick              fewer repeats, no 10^5 labs, a 10-run sweep (for development)
-    --only PART ...      baseline, scale, sweep, profile (default: all)
+    --only PART ...      baseline, scale, sweep, profile, jit (default: all)
     --profile-scale S    also profile the phases of the scale scenario at population.scale S
     --results PATH       also write the output as Markdown (bench/RESULTS.md)
 
@@ -24,10 +24,10 @@ from pathlib import Path
 
 from rich.console import Console
 
-from bench import baseline, profile, scale, sweep, targets
+from bench import baseline, jit, profile, scale, sweep, targets
 from bench.scale import ScaleResult
 
-PARTS = ("baseline", "scale", "sweep", "profile")
+PARTS = ("baseline", "scale", "sweep", "profile", "jit")
 
 
 @dataclass
@@ -65,6 +65,7 @@ class BenchResults:
     sweep: sweep.SweepTiming | None = None
     phases: list[profile.PhaseProfile] = field(default_factory=list)
     functions: list[profile.FunctionCost] = field(default_factory=list)
+    jit: jit.JitCost | None = None
 
 
 def _baseline_scenario(config: BenchConfig):
@@ -134,6 +135,10 @@ def run(config: BenchConfig, parts: tuple[str, ...], console: Console) -> BenchR
             )
         results.functions, wall = profile.profile_functions(scen, config.seed)
         console.print(profile.function_table(results.functions, wall))
+    if "jit" in parts:
+        console.log("jit: two fresh processes, empty kernel cache then warm")
+        results.jit = jit.measure()
+        console.print(jit.jit_table(results.jit))
     checked = targets.check(results.baseline, results.sizes)
     if checked:
         console.print(targets.targets_table(checked))
@@ -143,6 +148,7 @@ def run(config: BenchConfig, parts: tuple[str, ...], console: Console) -> BenchR
 def machine() -> str:
     """One line on the machine: CPU, cores, memory, Python and library versions, load."""
     import mesa
+    import numba
     import numpy as np
     import polars as pl
 
@@ -163,7 +169,8 @@ def machine() -> str:
     load = ", load average {:.2f} {:.2f} {:.2f} at start".format(*os.getloadavg())
     return (
         f"{cpu}, {os.cpu_count()} cores{mem}; Python {platform.python_version()}, "
-        f"numpy {np.__version__}, polars {pl.__version__}, mesa {mesa.__version__}{load}"
+        f"numpy {np.__version__}, numba {numba.__version__}, polars {pl.__version__}, "
+        f"mesa {mesa.__version__}{load}"
     )
 
 

@@ -92,8 +92,8 @@ def time_baseline(
 ) -> list[BaselineTiming]:
     """Time ``runs`` baseline runs (seeds ``seed``, ``seed + 1``, ...), after one untimed warm-up.
 
-    The warm-up pays one-off costs (imports, data tables, first-call caches) that a sweep
-    worker pays once, not per run.
+    The warm-up pays one-off costs (imports, data tables, first-call caches, loading or
+    compiling the numba kernels) that a sweep worker pays once, not per run.
     """
     scenario = scenario or load_scenario("baseline")
     time_run(scenario, seed)

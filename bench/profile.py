@@ -117,7 +117,10 @@ class PhaseProfile:
 
 def profile_phases(scenario: Scenario | None = None, seed: int = 1) -> PhaseProfile:
     """Run one model under the phase timer."""
+    from bench.jit import warm_up
+
     scenario = scenario or load_scenario("baseline")
+    warm_up()  # kernels compiled or loaded before timing (bench/jit.py)
     model = AIMarketModel(scenario, rng=seed)
     alive = 0
     with phase_timer() as seconds:
@@ -178,7 +181,10 @@ def profile_functions(
     Returns the rows and the profiled wall time. The scheduler frames between ``run_for`` and
     ``step`` are left out: they only call ``step``.
     """
+    from bench.jit import warm_up
+
     scenario = scenario or load_scenario("baseline")
+    warm_up()
     prof = cProfile.Profile()
     t = time.perf_counter()
     prof.enable()

@@ -137,8 +137,10 @@ def measure_here(
 ) -> ScaleResult:
     """Time ``repeats`` runs in this process, each followed by a Boltzmann run if asked."""
     from bench.boltzmann import time_boltzmann
+    from bench.jit import warm_up
 
     import_rss = _peak_rss_mib()
+    warm_up()  # compile or load the kernels before timing (bench/jit.py)
     runs: list[ScaleRun] = []
     boltz: list[float] = []
     rows = 0

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from abm.kernels import capital as kernels
+
 
 @dataclass(frozen=True)
 class Offers:
@@ -70,8 +72,7 @@ def stacked_offers(
     empty = Offers(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0))
     if n_groups == 0 or n_asks == 0:
         return empty
-    cum = np.cumsum(eligible * weight[None, :], axis=1)
-    total = cum[:, -1]
+    cum, total = kernels.cumulative_weights(eligible, np.ascontiguousarray(weight, np.float64))
     has_group = group >= 0
     ok = has_group & (budget > 1e-9) & (total[np.where(has_group, group, 0)] > 0)
     inv = np.flatnonzero(ok)
@@ -79,18 +80,20 @@ def stacked_offers(
         return empty
     k = draws[inv]
     inv_rep = np.repeat(inv, k)
-    g = group[inv_rep]
-    start = np.concatenate(([0.0], np.cumsum(total)[:-1]))
-    flat = (cum + start[:, None]).ravel()
-    u = start[g] + rng.random(inv_rep.size) * total[g]
-    pos = np.searchsorted(flat, u, side="right")
-    pos = np.clip(pos, g * n_asks, g * n_asks + n_asks - 1)  # rounding at a group's end
-    ask = pos - g * n_asks
-    amount = np.minimum(
-        budget[inv_rep] / np.repeat(k, k), max_check_share[inv_rep] * ask_amount[ask]
+    uniform = rng.random(inv_rep.size)
+    investor, ask, amount = kernels.draw_offers(
+        cum,
+        total,
+        eligible,
+        inv_rep,
+        group[inv_rep],
+        np.repeat(k, k),
+        uniform,
+        budget,
+        max_check_share,
+        np.ascontiguousarray(ask_amount, np.float64),
     )
-    keep = (amount > 1e-9) & eligible[g, ask]
-    return Offers(inv_rep[keep], ask[keep], amount[keep])
+    return Offers(investor, ask, amount)
 
 
 def merge(offers: list[Offers]) -> Offers:
@@ -111,22 +114,11 @@ def clear_rounds(offers: Offers, ask_amount: np.ndarray, fill_min: float) -> Rou
     Offers are summed per ask; only the offers of closed rounds are then merged by
     (investor, ask), so each investor appears once per round it joined.
     """
-    n_ask = len(ask_amount)
-    offered = np.bincount(offers.ask, weights=offers.amount, minlength=n_ask)
-    closed = (offered >= fill_min * ask_amount) & (offered > 0)
-    raised = np.where(closed, np.minimum(offered, ask_amount), 0.0)
-    scale = np.divide(raised, offered, out=np.zeros(n_ask), where=offered > 0)
-    sel = np.flatnonzero(closed[offers.ask])
-    key = offers.investor[sel] * n_ask + offers.ask[sel]
-    uniq, inv = np.unique(key, return_inverse=True)
-    amount = np.bincount(inv, weights=offers.amount[sel])
-    investor, ask = uniq // n_ask, uniq % n_ask
-    invested = amount * scale[ask]
-    n_inv = np.bincount(ask, minlength=n_ask)
-    # Lead investor: the largest check of each round (first one on ties), in linear time.
-    biggest = np.zeros(n_ask)
-    np.maximum.at(biggest, ask, amount)
-    lead = np.full(n_ask, -1, dtype=np.int64)
-    is_lead = amount >= biggest[ask]
-    lead[ask[is_lead][::-1]] = investor[is_lead][::-1]
+    raised, closed, offered, lead, n_inv, investor, ask, invested = kernels.clear_offers(
+        offers.investor.astype(np.int64, copy=False),
+        offers.ask.astype(np.int64, copy=False),
+        offers.amount,
+        np.ascontiguousarray(ask_amount, np.float64),
+        float(fill_min),
+    )
     return RoundResult(raised, closed, offered, lead, n_inv, investor, ask, invested)

@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from abm.kernels import capital as kernels
 from abm.markets.capital import Offers, RoundResult, clear_rounds, merge, stacked_offers
 from abm.network import EQUITY
 from abm.regions import BLOC_OF_REGION, GULF
 from agents import lab, sovereign_fund, venture_fund
 from agents.lab import APP, BIGTECH
 from agents.sovereign_fund import LABS
-from agents.venture_fund import BLOC, HOME
 
 if TYPE_CHECKING:
     from abm.model import AIMarketModel
@@ -39,10 +39,9 @@ def run(model: AIMarketModel) -> None:
     si = model.scenario.investors
     n = labs.n
     pre = lab.pre_money(model)
-    labs.mark[:n] = np.where(labs.alive[:n], np.maximum(pre, labs.valuation[:n]), 0.0)
-    model.world.valuation_history.append(
-        float(np.where(labs.alive[:n], np.maximum(pre, labs.valuation[:n]), 0.0).sum())
-    )
+    mark = np.where(labs.alive[:n], np.maximum(pre, labs.valuation[:n]), 0.0)
+    labs.mark[:n] = mark
+    model.world.valuation_history.append(float(mark.sum()))
     rows = lab.funding_asks(model, pre)
     _set_budgets(model)
     if rows.size == 0:
@@ -50,9 +49,9 @@ def run(model: AIMarketModel) -> None:
     ask = labs.ask[rows]
     score = lab.deal_score(model, rows)
     weight = np.exp(si.deal_sharpness * (score - score.max()))
-    budget, _, _ = _investor_budget(model)
-    result = _negotiate(model, rows, ask, weight, budget)
-    _apply(model, rows, pre, result)
+    budget, inv_region, kind = _investor_budget(model)
+    result = _negotiate(model, rows, ask, weight, budget, inv_region)
+    _apply(model, rows, result, inv_region, kind)
     failed = rows[~result.closed]
     labs.failed[failed] += 1
     labs.offered[failed] = result.offered[~result.closed]
@@ -67,7 +66,12 @@ def run(model: AIMarketModel) -> None:
 
 
 def _negotiate(
-    model: AIMarketModel, rows: np.ndarray, ask: np.ndarray, weight: np.ndarray, budget: np.ndarray
+    model: AIMarketModel,
+    rows: np.ndarray,
+    ask: np.ndarray,
+    weight: np.ndarray,
+    budget: np.ndarray,
+    inv_region: np.ndarray,
 ) -> RoundResult:
     """Rounds of deal flow: venture funds look once; sovereigns, clouds and vendors with money
     left look again at the asks still open (large rounds need them to syndicate).
@@ -78,7 +82,7 @@ def _negotiate(
     clearing at the end settles every round.
     """
     si = model.scenario.investors
-    parts, inv_region = _deal_groups(model, rows, ask, budget)
+    parts, _ = _deal_groups(model, rows, ask, budget, inv_region)
     screen = model.policy.screening_allowed()
     ask_region = model.labs.region[rows].astype(np.int64)
     offers: list[Offers] = []
@@ -99,22 +103,24 @@ def _negotiate(
         new = merge(drawn)
         # Inbound screening: each foreign stake in a US or allied lab is approved with a probability.
         p = screen[inv_region[new.investor], ask_region[new.ask]]
-        keep = (p >= 1.0) | (model.rng.random(new.amount.size) < p)
-        new = Offers(new.investor[keep], new.ask[keep], new.amount[keep])
+        new = Offers(
+            *kernels.screened(
+                new.investor, new.ask, new.amount, p, model.rng.random(new.amount.size)
+            )
+        )
         if new.amount.size == 0:
             break
         offers.append(new)
-        offered += np.bincount(new.ask, weights=new.amount, minlength=ask.size)
-        closed = offered >= si.round_fill_min * ask
-        is_open = ~closed
         every = merge(offers)
-        scale = np.where(
-            closed,
-            np.minimum(1.0, np.divide(ask, offered, out=np.ones_like(ask), where=offered > 0)),
-            1.0,
-        )
-        committed = np.bincount(
-            every.investor, weights=every.amount * scale[every.ask], minlength=budget.size
+        offered, is_open, committed = kernels.commit_offers(
+            every.investor,
+            every.ask,
+            every.amount,
+            new.amount.size,
+            offered,
+            ask,
+            float(si.round_fill_min),
+            budget.size,
         )
         if not is_open.any():
             break
@@ -152,7 +158,11 @@ def _investor_budget(model: AIMarketModel) -> tuple[np.ndarray, np.ndarray, np.n
 
 
 def _deal_groups(
-    model: AIMarketModel, rows: np.ndarray, ask: np.ndarray, budget: np.ndarray
+    model: AIMarketModel,
+    rows: np.ndarray,
+    ask: np.ndarray,
+    budget: np.ndarray,
+    inv_region: np.ndarray | None = None,
 ) -> tuple[list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]], np.ndarray]:
     """Who may back which ask, built once a quarter.
 
@@ -168,96 +178,106 @@ def _deal_groups(
 
     Returns ``parts`` — each ``(eligible (G, columns), columns, group (I,), draws (I,),
     max_check_share (I,), repeats)`` with ``group`` -1 outside the part and ``repeats`` true
-    for the strategic investors who look again in later passes — and every investor's region.
+    for the strategic investors who look again in later passes — and every investor's region
+    (``inv_region``, computed here if not given).
     """
     labs, f, sf, c, v = model.labs, model.funds, model.sovereigns, model.clouds, model.vendors
     s = model.scenario.investors
     base = model.investor_base
-    _, inv_region, _ = _investor_budget(model)
+    if inv_region is None:
+        _, inv_region, _ = _investor_budget(model)
     n_inv = inv_region.size
     ask_region = labs.region[rows].astype(np.int64)
     ask_bloc = _BLOC[ask_region]
     may = model.policy.screening_allowed() > 0
 
-    def part(
-        columns: np.ndarray,
-    ) -> tuple[list[np.ndarray], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        return (
-            [],
-            columns,
-            np.full(n_inv, -1, dtype=np.int64),
-            np.zeros(n_inv, dtype=np.int64),
-            np.zeros(n_inv),
-        )
-
-    def add(p, members: np.ndarray, mask: np.ndarray, k: int, share: float) -> None:
-        masks, _, group, draws, max_share = p
-        group[members] = len(masks)
-        draws[members] = k
-        max_share[members] = share
-        masks.append(mask)
-
-    # Venture funds over every ask.
-    vc = part(np.arange(rows.size))
+    # Venture funds over every ask: one group per (region, mandate, check size) present.
     fr = f.region[: f.n].astype(np.int64)
-    fm = f.mandate[: f.n]
-    alive = f.alive[: f.n]
+    fm = f.mandate[: f.n].astype(np.int64)
+    alive = np.flatnonzero(f.alive[: f.n])
     check = budget[base[VC] : base[VC] + f.n] / s.deal_flow_draws
     size = np.floor(np.log2(np.maximum(check, 1e-9))).astype(np.int64)  # check in [2^k, 2^k+1)
     size -= size.min()
     n_size = int(size.max()) + 1
     size_floor = 2.0 ** (np.arange(n_size) + np.floor(np.log2(np.maximum(check.min(), 1e-9))))
     keys = (fr * 3 + fm) * n_size + size
-    for key in np.unique(keys[alive]).tolist():
-        rm, k = divmod(key, n_size)
-        r, mandate = divmod(rm, 3)
-        members = base[VC] + np.flatnonzero(alive & (keys == key))
-        if mandate == HOME:
-            mask = ask_region == r
-        elif mandate == BLOC:
-            mask = ask_bloc == _BLOC[r]
-        else:
-            mask = np.ones(rows.size, dtype=bool)
-        if s.vc_min_check_share > 0:
-            mask = mask & (s.vc_min_check_share * ask <= 2.0 * size_floor[k])
-        add(vc, members, mask & may[r, ask_region], s.deal_flow_draws, s.vc_max_check_share)
-    # Strategic investors over model labs only.
+    uniq, vc_group = np.unique(keys[alive], return_inverse=True)
+    rm, k = np.divmod(uniq, n_size)
+    r, mandate = np.divmod(rm, 3)
+    group = np.full(n_inv, -1, dtype=np.int64)
+    draws = np.zeros(n_inv, dtype=np.int64)
+    max_share = np.zeros(n_inv)
+    members = base[VC] + alive
+    group[members] = vc_group
+    draws[members] = s.deal_flow_draws
+    max_share[members] = s.vc_max_check_share
+    parts = []
+    if uniq.size:
+        eligible = kernels.venture_eligibility(
+            r,
+            mandate,
+            2.0 * size_floor[k],
+            ask_region,
+            _BLOC,
+            np.ascontiguousarray(ask, np.float64),
+            float(s.vc_min_check_share),
+            may,
+        )
+        parts.append((eligible, np.arange(rows.size), group, draws, max_share, False))
+
+    # Strategic investors over model labs only: sovereigns, then clouds, then vendors.
     cols = np.flatnonzero(labs.archetype[rows] != APP)
-    st = part(cols)
+    if cols.size == 0:
+        return parts, inv_region
     m_region, m_bloc, m_ask = ask_region[cols], ask_bloc[cols], ask[cols]
     independent = labs.archetype[rows[cols]] != BIGTECH
     partner = labs.partner[rows[cols]]
-    for row in np.flatnonzero(sf.alive[: sf.n] & (sf.backs[: sf.n] == LABS)).tolist():
-        r = int(sf.region[row])
-        mask = sf.mandate[row][m_region] & (m_ask >= s.sovereign_min_round_busd) & may[r, m_region]
-        add(st, np.array([base[SOVEREIGN] + row]), mask, SOVEREIGN_DRAWS, SOVEREIGN_MAX_SHARE)
-    for row in np.flatnonzero(c.alive[: c.n] & ~c.captive[: c.n]).tolist():
-        r = int(c.region[row])
-        mask = (
-            independent
-            & ((partner == row) | (partner < 0))
-            & (m_bloc == _BLOC[r])
-            & may[r, m_region]
-        )
-        add(st, np.array([base[CLOUD] + row]), mask, STRATEGIC_DRAWS, STRATEGIC_MAX_SHARE)
-    for row in np.flatnonzero(v.alive[: v.n]).tolist():
-        r = int(v.region[row])
-        add(
-            st,
-            np.array([base[VENDOR] + row]),
-            independent & may[r, m_region],
-            VENDOR_DRAWS,
-            VENDOR_MAX_SHARE,
-        )
-    parts = []
-    for (masks, columns, group, draws, max_share), repeats in ((vc, False), (st, True)):
-        if masks and columns.size:
-            parts.append((np.vstack(masks), columns, group, draws, max_share, repeats))
+    sov = np.flatnonzero(sf.alive[: sf.n] & (sf.backs[: sf.n] == LABS))
+    sov_region = sf.region[sov].astype(np.int64)
+    cld = np.flatnonzero(c.alive[: c.n] & ~c.captive[: c.n])
+    cld_region = c.region[cld].astype(np.int64)
+    ven = np.flatnonzero(v.alive[: v.n])
+    ven_region = v.region[ven].astype(np.int64)
+    masks = np.concatenate(
+        [
+            sf.mandate[sov][:, m_region]
+            & (m_ask >= s.sovereign_min_round_busd)[None, :]
+            & may[sov_region][:, m_region],
+            independent[None, :]
+            & ((partner[None, :] == cld[:, None]) | (partner < 0)[None, :])
+            & (m_bloc[None, :] == _BLOC[cld_region][:, None])
+            & may[cld_region][:, m_region],
+            independent[None, :] & may[ven_region][:, m_region],
+        ]
+    )
+    if masks.shape[0] == 0:
+        return parts, inv_region
+    members = np.concatenate([base[SOVEREIGN] + sov, base[CLOUD] + cld, base[VENDOR] + ven])
+    group = np.full(n_inv, -1, dtype=np.int64)
+    group[members] = np.arange(members.size)
+    draws = np.zeros(n_inv, dtype=np.int64)
+    draws[members] = np.repeat(
+        [SOVEREIGN_DRAWS, STRATEGIC_DRAWS, VENDOR_DRAWS], [sov.size, cld.size, ven.size]
+    )
+    max_share = np.zeros(n_inv)
+    max_share[members] = np.repeat(
+        [SOVEREIGN_MAX_SHARE, STRATEGIC_MAX_SHARE, VENDOR_MAX_SHARE], [sov.size, cld.size, ven.size]
+    )
+    parts.append((masks, cols, group, draws, max_share, True))
     return parts, inv_region
 
 
-def _apply(model: AIMarketModel, rows: np.ndarray, pre: np.ndarray, result) -> None:
-    """Money moves, shares are issued, stakes and edges recorded, events logged."""
+def _apply(
+    model: AIMarketModel,
+    rows: np.ndarray,
+    result: RoundResult,
+    inv_region: np.ndarray,
+    kind: np.ndarray,
+) -> None:
+    """Money moves, shares are issued, stakes and edges recorded, events logged.
+
+    ``inv_region`` and ``kind``: region and kind of every investor in the global index.
+    """
     labs, f, sf, c, v, st = (
         model.labs,
         model.funds,
@@ -271,26 +291,23 @@ def _apply(model: AIMarketModel, rows: np.ndarray, pre: np.ndarray, result) -> N
     q = model.quarter_index
     inv, k, amt = result.investor, result.ask, result.amount
     lab_rows = rows[k]
-    _, inv_region, kind = _investor_budget(model)
+    inv_kind = kind[inv]
 
-    # Debit investors.
+    # Debit investors (each investor's checks summed in order, as one bincount per kind did).
+    paid = np.bincount(inv, weights=amt, minlength=kind.size)
     for kd, table, field in (
         (VC, f, "dry_powder"),
         (SOVEREIGN, sf, "dry_powder"),
         (CLOUD, c, "strategic"),
         (VENDOR, v, "cash"),
     ):
-        sel = kind[inv] == kd
-        local = inv[sel] - base[kd]
-        getattr(table, field)[: table.n] -= np.bincount(local, weights=amt[sel], minlength=table.n)
-    sel = kind[inv] == VC
-    f.paid_in[: f.n] += np.bincount(inv[sel] - base[VC], weights=amt[sel], minlength=f.n)
-    sel = kind[inv] == SOVEREIGN
-    sf.invested[: sf.n] += np.bincount(inv[sel] - base[SOVEREIGN], weights=amt[sel], minlength=sf.n)
+        getattr(table, field)[: table.n] -= paid[base[kd] : base[kd] + table.n]
+    f.paid_in[: f.n] += paid[base[VC] : base[VC] + f.n]
+    sf.invested[: sf.n] += paid[base[SOVEREIGN] : base[SOVEREIGN] + sf.n]
 
     # Gulf sovereigns tie part of a foreign stake to data centres at home (their region's cloud).
     tied = np.where(
-        (kind[inv] == SOVEREIGN) & (inv_region[inv] == GULF) & (labs.region[lab_rows] != GULF),
+        (inv_kind == SOVEREIGN) & (inv_region[inv] == GULF) & (labs.region[lab_rows] != GULF),
         s.investors.dc_tie_share * amt,
         0.0,
     )
@@ -313,7 +330,7 @@ def _apply(model: AIMarketModel, rows: np.ndarray, pre: np.ndarray, result) -> N
     to_lab = amt - tied
 
     # Credit labs: clouds pay in credits (and become the partner), everyone else in cash.
-    is_cloud = kind[inv] == CLOUD
+    is_cloud = inv_kind == CLOUD
     n = labs.n
     labs.cash[:n] += np.bincount(lab_rows, weights=np.where(is_cloud, 0.0, to_lab), minlength=n)
     labs.credit[:n] += np.bincount(lab_rows, weights=np.where(is_cloud, to_lab, 0.0), minlength=n)
@@ -359,7 +376,7 @@ def _apply(model: AIMarketModel, rows: np.ndarray, pre: np.ndarray, result) -> N
     st.round_labs.append(labs.uid[closed])
     st.round_amounts.append(raised)
     st.round_regions.append(labs.region[closed].astype(np.int64))
-    st.sovereign_funding += float(amt[kind[inv] == SOVEREIGN].sum())
+    st.sovereign_funding += float(amt[inv_kind == SOVEREIGN].sum())
     st.hyperscaler_funding += float(amt[is_cloud].sum())
-    st.vendor_funding += float(amt[kind[inv] == VENDOR].sum())
-    st.vc_funding += float(amt[kind[inv] == VC].sum())
+    st.vendor_funding += float(amt[inv_kind == VENDOR].sum())
+    st.vc_funding += float(amt[inv_kind == VC].sum())

@@ -55,12 +55,11 @@ def fund_labs(model: AIMarketModel) -> None:
         labs.cash[patron] += labs.patron[patron]
         model.ledger.money_in("parents", float(labs.patron[patron].sum()))
     grants = pol.lab_subsidy + pol.public_compute * np.array(model.public_compute_price)
-    for region in np.flatnonzero(grants > 0):
-        who = np.flatnonzero(
-            alive
-            & (labs.region[:n] == region)
-            & np.isin(labs.archetype[:n], (CHAMPION, CHALLENGER))
-        )
+    funded = np.flatnonzero(grants > 0)
+    if funded.size:
+        state_backed = alive & np.isin(labs.archetype[:n], (CHAMPION, CHALLENGER))
+    for region in funded:
+        who = np.flatnonzero(state_backed & (labs.region[:n] == region))
         if who.size:
             weight = np.maximum(labs.team_cost[who], 1e-6)
             grant = grants[region] * weight / weight.sum()

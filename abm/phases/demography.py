@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from abm.kernels import demography as kernels
 from abm.regions import BLOC_OF_REGION, N_REGIONS
 from agents import venture_fund
 from agents.lab import APP, BIGTECH, CHALLENGER, CHAMPION, FRONTIER, OPEN_WEIGHT
@@ -49,30 +50,26 @@ def _exits(model: AIMarketModel) -> None:
     labs, s, st = model.labs, model.scenario.labs, model.stats
     n = labs.n
     q = model.quarter_index
-    alive = labs.alive[:n]
-    arch = labs.archetype[:n]
     # Entrants whose first round never closed do not start (not a bankruptcy).
-    stillborn = (
-        alive
-        & (labs.raised_total[:n] <= 0)
-        & (labs.first_ask[:n] > 0)
-        & (q - labs.entered[:n] >= 2)
+    targets, stillborn = kernels.exit_candidates(
+        labs.alive[:n],
+        labs.archetype[:n],
+        labs.patron[:n],
+        labs.raised_total[:n],
+        labs.first_ask[:n],
+        labs.entered[:n],
+        labs.cash[:n],
+        labs.credit[:n],
+        labs.prepaid[:n],
+        labs.team_cost[:n],
+        labs.failed[:n],
+        q,
+        s.max_failed_rounds,
     )
-    protected = (arch == BIGTECH) | (labs.patron[:n] > 0)
-    broke = labs.cash[:n] + labs.credit[:n] + labs.prepaid[:n] < 0.5 * labs.team_cost[:n] + 1e-6
-    failing = alive & ~protected & ~stillborn & broke & (labs.failed[:n] > s.max_failed_rounds)
-    failing |= (
-        alive
-        & ~protected
-        & ~stillborn
-        & (labs.cash[:n] + labs.credit[:n] <= 1e-9)
-        & (labs.raised_total[:n] > 0)
-    )
-    targets = np.flatnonzero(failing)
     bought = _acquisitions(model, targets) if targets.size else np.empty(0, np.int64)
     bankrupt = np.setdiff1d(targets, bought)
     _retire(model, bankrupt)
-    _retire(model, np.flatnonzero(stillborn))
+    _retire(model, stillborn)
     model.event_log.add(q, "bankruptcy", labs.uid[bankrupt], amount=labs.raised_total[bankrupt])
     st.bankruptcies += int(bankrupt.size)
 

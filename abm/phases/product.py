@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from abm.kernels import product as kernels
 from abm.markets.product import demand_level, model_shares, segment_shares
 from abm.regions import N_REGIONS
 from agents.lab import APP
@@ -25,9 +26,9 @@ def market_frontier(model: AIMarketModel) -> np.ndarray:
     """Best capability (log10 effective FLOP) sold in each market; -inf where none."""
     labs, pol = model.labs, model.policy
     n = labs.n
-    alive = np.flatnonzero(labs.alive[:n])
-    best = np.full(N_REGIONS, -np.inf)  # best capability of labs based in each region
-    np.maximum.at(best, labs.region[alive].astype(np.int64), labs.capability[alive])
+    best = kernels.best_by_region(
+        labs.alive[:n], labs.region[:n], labs.capability[:n], N_REGIONS
+    )  # best capability of labs based in each region
     access = pol.appeal > 0  # (home region, market)
     return np.where(access, best[:, None], -np.inf).max(axis=0)
 
@@ -88,27 +89,32 @@ def run(model: AIMarketModel) -> None:
     revenue = np.zeros(n)
     revenue[m] = own + fee_income
     revenue[a] = rev_app
-    labs.cash[:n] += revenue
-    labs.cash[a] -= fee_out
     model.ledger.money_in("customers", float(own.sum() + rev_app.sum()))
     labs.share[m] = sh
     labs.share[a, 0] = sa
     model.stats.share_sums = np.concatenate(
         [sh.sum(axis=0), np.bincount(home, weights=sa, minlength=N_REGIONS)]
     )
-    labs.revenue_hist[:n, model.ring_slot()] = revenue
-    labs.revenue[:n] = revenue
     model.stats.model_revenue = float(revenue[m].sum())
     model.stats.total_revenue = float(own.sum() + rev_app.sum())
 
-    # Staff: model labs scale with compute spend; application startups keep the team they raised for.
-    team = np.where(
+    # Revenue in, API fees out; staff: model labs scale with compute spend, application startups
+    # keep the team they raised for.
+    pay = kernels.book_sales_and_payroll(
+        alive,
         labs.archetype[:n] == APP,
-        np.maximum(labs.team_cost[:n], 0.6 * revenue),
-        sl.base_staff_busd * labs.pedigree[:n] + sl.staff_cost_ratio * labs.compute_spend[:n],
+        revenue,
+        a,
+        fee_out,
+        labs.pedigree[:n],
+        labs.compute_spend[:n],
+        float(sl.base_staff_busd),
+        float(sl.staff_cost_ratio),
+        labs.cash[:n],
+        labs.team_cost[:n],
+        labs.spend_cum[:n],
+        labs.revenue[:n],
+        labs.revenue_hist[:n],
+        model.ring_slot(),
     )
-    labs.team_cost[:n] = np.where(alive, team, 0.0)
-    pay = np.minimum(labs.team_cost[:n], np.maximum(labs.cash[:n], 0.0))
-    labs.cash[:n] -= pay
-    labs.spend_cum[:n] += np.where(labs.archetype[:n] == APP, pay, 0.0)
     model.ledger.money_out("wages", float(pay.sum()))

@@ -46,6 +46,7 @@ def test_every_part_runs_on_a_tiny_configuration(tmp_path: Path) -> None:
     assert size.ratio_to_boltzmann is not None
     assert results.sweep is not None and results.sweep.runs == 2
     assert len(results.phases) == 2 and len(results.functions) == 10
+    assert results.jit is not None and results.jit.cold.first_s > 0
     text = console.export_text(clear=False)
     for title in (
         "1. Baseline",
@@ -54,6 +55,7 @@ def test_every_part_runs_on_a_tiny_configuration(tmp_path: Path) -> None:
         "4. Sweep",
         "5a.",
         "5b.",
+        "6. JIT",
         "Targets",
     ):
         assert title in text

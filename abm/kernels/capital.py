@@ -1,0 +1,293 @@
+"""Compiled loops of the capital market (``abm/markets/capital.py``, ``abm/phases/capital.py``).
+
+- :func:`venture_eligibility` — which asks each venture deal-flow group may consider;
+- :func:`cumulative_weights` — each group's running sum of deal-flow weight over its asks;
+- :func:`draw_offers` — turn uniform draws into (investor, ask, amount) offers;
+- :func:`clear_offers` — close rounds, merge each investor's offers per round, find the leads.
+
+Amounts in USD B. Each replaces numpy code whose results it reproduces bit for bit (see
+``tests/abm/test_kernels_capital.py``, which keeps that code as the reference).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from abm.kernels import kernel, minimum
+from agents.venture_fund import BLOC, HOME
+
+
+@kernel
+def venture_eligibility(
+    group_region: np.ndarray,
+    group_mandate: np.ndarray,
+    group_max_ask: np.ndarray,
+    ask_region: np.ndarray,
+    bloc_of_region: np.ndarray,
+    ask_busd: np.ndarray,
+    min_check_share: float,
+    may: np.ndarray,
+) -> np.ndarray:
+    """(G, A) bool: ask ``a`` is in the deal flow of venture group ``g``.
+
+    A group looks at asks in its home region (mandate HOME), its bloc (BLOC) or anywhere
+    (GLOBAL), that screening lets its region back (``may[region, ask region]``), and — when
+    ``min_check_share`` > 0 — whose size its usual check is a real share of:
+    ``min_check_share * ask <= group_max_ask`` (``group_max_ask`` = twice the group's check-size
+    floor, USD B).
+    """
+    n_groups, n_asks = group_region.size, ask_region.size
+    out = np.zeros((n_groups, n_asks), dtype=np.bool_)
+    for g in range(n_groups):
+        r = group_region[g]
+        mandate = group_mandate[g]
+        bloc = bloc_of_region[r]
+        for a in range(n_asks):
+            ar = ask_region[a]
+            if mandate == HOME:
+                ok = ar == r
+            elif mandate == BLOC:
+                ok = bloc_of_region[ar] == bloc
+            else:
+                ok = True
+            if ok and min_check_share > 0:
+                ok = min_check_share * ask_busd[a] <= group_max_ask[g]
+            out[g, a] = ok and may[r, ar]
+    return out
+
+
+@kernel
+def cumulative_weights(eligible: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Running sum of ``weight`` over each group's eligible asks, and each group's total.
+
+    ``np.cumsum(eligible * weight, axis=1)`` and its last column: the same sequential sums.
+    Shapes: eligible (G, A) bool, weight (A,) → (G, A), (G,).
+    """
+    n_groups, n_asks = eligible.shape
+    cum = np.empty((n_groups, n_asks))
+    total = np.zeros(n_groups)
+    # Eight groups at a time, ask by ask: eight independent running sums keep the adder busy
+    # (one sum alone waits on each addition); each group's sum is still taken in ask order.
+    for g0 in range(0, n_groups, 8):
+        g1 = min(g0 + 8, n_groups)
+        acc = np.zeros(8)
+        for a in range(n_asks):
+            w = weight[a]
+            for g in range(g0, g1):
+                acc[g - g0] = acc[g - g0] + (w if eligible[g, a] else 0.0)
+                cum[g, a] = acc[g - g0]
+        for g in range(g0, g1):
+            total[g] = acc[g - g0]
+    return cum, total
+
+
+@kernel
+def draw_offers(
+    cum: np.ndarray,
+    total: np.ndarray,
+    eligible: np.ndarray,
+    investor: np.ndarray,
+    group: np.ndarray,
+    draws: np.ndarray,
+    uniform: np.ndarray,
+    budget: np.ndarray,
+    max_check_share: np.ndarray,
+    ask_busd: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One offer per draw: the ask at the draw's point of its group's cumulative weight.
+
+    The groups' cumulative weights are laid end to end (group ``g`` starts at the sum of the
+    totals before it); draw ``i`` of investor ``investor[i]`` (group ``group[i]``, ``draws[i]``
+    draws in all) lands at ``start[g] + uniform[i] * total[g]`` and picks the first ask whose
+    end point is above it — ``np.searchsorted(side="right")`` on the laid-out sums, kept
+    inside the group. The investor offers ``min(budget / draws, max_check_share * ask)``;
+    offers under 1e-9 USD B, and draws that land on an ineligible ask by rounding, are dropped.
+
+    Returns (investor (K,), ask (K,), amount USD B (K,)) of the offers kept, in draw order.
+    """
+    n_groups, n_asks = cum.shape
+    start = np.zeros(n_groups)
+    acc = 0.0
+    for g in range(1, n_groups):
+        acc = acc + total[g - 1]
+        start[g] = acc
+    n = investor.size
+    out_inv = np.empty(n, dtype=np.int64)
+    out_ask = np.empty(n, dtype=np.int64)
+    out_amt = np.empty(n)
+    k = 0
+    for i in range(n):
+        g = group[i]
+        s = start[g]
+        u = s + uniform[i] * total[g]
+        # Number of this group's laid-out sums <= u.
+        lo, hi = 0, n_asks
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            if cum[g, mid] + s <= u:
+                lo = mid + 1
+            else:
+                hi = mid
+        a = min(lo, n_asks - 1)
+        inv = investor[i]
+        check = budget[inv] / draws[i]
+        cap = max_check_share[inv] * ask_busd[a]
+        amount = minimum(check, cap)
+        if amount > 1e-9 and eligible[g, a]:
+            out_inv[k] = inv
+            out_ask[k] = a
+            out_amt[k] = amount
+            k += 1
+    return out_inv[:k], out_ask[:k], out_amt[:k]
+
+
+@kernel
+def clear_offers(
+    investor: np.ndarray, ask: np.ndarray, amount: np.ndarray, ask_busd: np.ndarray, fill_min: float
+) -> tuple[
+    np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray
+]:
+    """Close the asks whose offers reach ``fill_min`` of the amount; settle their offers.
+
+    Offers (USD B) are summed per ask in the order given. The offers of closed rounds are
+    merged per (investor, ask) — in ascending (investor, ask) order, each pair's offers summed
+    in the order given — and scaled down pro rata where a round is oversubscribed. The lead of
+    a round is its largest merged check, the lowest investor index on ties.
+
+    Returns raised (A,), closed (A,), offered (A,), lead (A,), investors per round (A,), and
+    per invested pair investor (K,), ask (K,), amount invested USD B (K,).
+    """
+    n_ask = ask_busd.size
+    offered = np.zeros(n_ask)
+    for i in range(ask.size):
+        offered[ask[i]] += amount[i]
+    closed = np.zeros(n_ask, dtype=np.bool_)
+    raised = np.zeros(n_ask)
+    scale = np.zeros(n_ask)
+    for a in range(n_ask):
+        closed[a] = offered[a] >= fill_min * ask_busd[a] and offered[a] > 0
+        if closed[a]:
+            raised[a] = minimum(offered[a], ask_busd[a])
+        if offered[a] > 0:
+            scale[a] = raised[a] / offered[a]
+    # Offers of closed rounds, sorted by (investor, ask), stable: two counting-sort passes.
+    n_sel = 0
+    n_inv = 0
+    for i in range(ask.size):
+        if closed[ask[i]]:
+            n_sel += 1
+            if investor[i] + 1 > n_inv:
+                n_inv = investor[i] + 1
+    sel = np.empty(n_sel, dtype=np.int64)
+    j = 0
+    for i in range(ask.size):
+        if closed[ask[i]]:
+            sel[j] = i
+            j += 1
+    by_ask = _counting_sort(sel, ask, n_ask)
+    order = _counting_sort(by_ask, investor, n_inv)
+    # Merge equal pairs.
+    pair_inv = np.empty(n_sel, dtype=np.int64)
+    pair_ask = np.empty(n_sel, dtype=np.int64)
+    pair_amt = np.empty(n_sel)
+    k = -1
+    for j in range(n_sel):
+        i = order[j]
+        if k < 0 or investor[i] != pair_inv[k] or ask[i] != pair_ask[k]:
+            k += 1
+            pair_inv[k] = investor[i]
+            pair_ask[k] = ask[i]
+            pair_amt[k] = 0.0
+        pair_amt[k] += amount[i]
+    k += 1
+    pair_inv, pair_ask, pair_amt = pair_inv[:k], pair_ask[:k], pair_amt[:k]
+    invested = np.empty(k)
+    n_investors = np.zeros(n_ask, dtype=np.int64)
+    biggest = np.zeros(n_ask)
+    for j in range(k):
+        a = pair_ask[j]
+        invested[j] = pair_amt[j] * scale[a]
+        n_investors[a] += 1
+        if pair_amt[j] > biggest[a]:
+            biggest[a] = pair_amt[j]
+    lead = np.full(n_ask, -1, dtype=np.int64)
+    for j in range(k):
+        a = pair_ask[j]
+        if lead[a] < 0 and pair_amt[j] >= biggest[a]:
+            lead[a] = pair_inv[j]
+    return raised, closed, offered, lead, n_investors, pair_inv, pair_ask, invested
+
+
+@kernel
+def _counting_sort(idx: np.ndarray, key: np.ndarray, n_keys: int) -> np.ndarray:
+    """``idx`` reordered by ``key[idx]`` (values in [0, n_keys)), stable."""
+    count = np.zeros(n_keys + 1, dtype=np.int64)
+    for i in idx:
+        count[key[i] + 1] += 1
+    for v in range(n_keys):
+        count[v + 1] += count[v]
+    out = np.empty(idx.size, dtype=np.int64)
+    for i in idx:
+        v = key[i]
+        out[count[v]] = i
+        count[v] += 1
+    return out
+
+
+@kernel
+def screened(
+    investor: np.ndarray, ask: np.ndarray, amount: np.ndarray, p: np.ndarray, uniform: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The offers inbound screening lets through: approval probability ``p`` >= 1, or a
+    ``uniform`` draw under it. Shapes (K,) → (kept,) each, in order."""
+    n = investor.size
+    out_inv = np.empty(n, dtype=np.int64)
+    out_ask = np.empty(n, dtype=np.int64)
+    out_amt = np.empty(n)
+    k = 0
+    for i in range(n):
+        if p[i] >= 1.0 or uniform[i] < p[i]:
+            out_inv[k] = investor[i]
+            out_ask[k] = ask[i]
+            out_amt[k] = amount[i]
+            k += 1
+    return out_inv[:k], out_ask[:k], out_amt[:k]
+
+
+@kernel
+def commit_offers(
+    investor: np.ndarray,
+    ask: np.ndarray,
+    amount: np.ndarray,
+    n_new: int,
+    offered: np.ndarray,
+    ask_busd: np.ndarray,
+    fill_min: float,
+    n_investors: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """After a negotiation pass: offers per ask, which asks are still open, and what each
+    investor is committed to.
+
+    ``investor``, ``ask``, ``amount`` (USD B) hold every offer so far, this pass's ``n_new``
+    last; ``offered`` is each ask's total before this pass. An ask closes once its offers reach
+    ``fill_min`` of it; the offers to a closed ask commit their investors pro rata to at most the
+    amount asked, those to open asks in full. Returns (offered (A,), open (A,), committed (I,)).
+    """
+    n_ask = ask_busd.size
+    added = np.zeros(n_ask)
+    for i in range(ask.size - n_new, ask.size):
+        added[ask[i]] += amount[i]
+    total = np.empty(n_ask)
+    is_open = np.empty(n_ask, dtype=np.bool_)
+    scale = np.empty(n_ask)
+    for a in range(n_ask):
+        total[a] = offered[a] + added[a]
+        is_open[a] = not total[a] >= fill_min * ask_busd[a]
+        if is_open[a]:
+            scale[a] = 1.0
+        else:
+            scale[a] = minimum(1.0, ask_busd[a] / total[a] if total[a] > 0 else 1.0)
+    committed = np.zeros(n_investors)
+    for i in range(ask.size):
+        committed[investor[i]] += amount[i] * scale[ask[i]]
+    return total, is_open, committed

@@ -1,0 +1,169 @@
+"""Compiled loops of the labs' fundraising rules (:func:`agents.lab.pre_money`,
+:func:`agents.lab.funding_asks`).
+
+Both rules run over every lab row each quarter. The powers, logarithms and exponentials stay in
+numpy (computed by the callers on the rows that need them); the kernels do the rest of the
+arithmetic in one pass, in the order the numpy expressions did, so the results are the same to
+the bit (``tests/abm/test_kernels_fundraising.py`` keeps the numpy code as the reference).
+Money in USD B.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from abm.kernels import kernel, maximum, minimum
+
+
+@kernel
+def growth_and_base(
+    model_lab: np.ndarray,
+    revenue: np.ndarray,
+    revenue_year_ago: np.ndarray,
+    potential_revenue: np.ndarray,
+    market_growth: float,
+    growth_cap: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Growth investors extrapolate (the market's for model labs, the lab's own revenue growth
+    for the rest, clipped to [1, ``growth_cap``]) and the revenue base it applies to (USD B a
+    quarter: a model lab's share of demand if larger than its revenue). Shapes (n,)."""
+    n = revenue.size
+    growth = np.empty(n)
+    base = np.empty(n)
+    for i in range(n):
+        if model_lab[i]:
+            g = market_growth
+            base[i] = maximum(potential_revenue[i], revenue[i])
+        else:
+            g = revenue[i] / revenue_year_ago[i] if revenue_year_ago[i] > 1e-6 else 1.0
+            base[i] = revenue[i]
+        growth[i] = minimum(maximum(g, 1.0), growth_cap)
+    return growth, base
+
+
+@kernel
+def pre_money_values(
+    base: np.ndarray,
+    growth_factor: np.ndarray,
+    revenue_multiple: float,
+    model_rows: np.ndarray,
+    catch_up: np.ndarray,
+    pedigree: np.ndarray,
+    contender_value_share: float,
+    hype_rows: np.ndarray,
+    hype_factor: np.ndarray,
+    valuation: np.ndarray,
+    failed_rows: np.ndarray,
+    haircut_factor: np.ndarray,
+) -> np.ndarray:
+    """Pre-money value of every lab row, USD B.
+
+    Market value ``4 x base x revenue_multiple x growth_factor`` (``growth_factor`` = growth to
+    the horizon's power); for ``model_rows`` at least the capability value
+    ``contender_value_share x leader's market value x catch_up x pedigree / 3`` (``catch_up`` =
+    10^-gap, aligned with ``model_rows``); times ``hype_factor`` on ``hype_rows``; at least 0.6x
+    the last post-money; times ``haircut_factor`` on ``failed_rows`` (labs with failed rounds).
+    """
+    n = base.size
+    value = np.empty(n)
+    is_model = np.zeros(n, dtype=np.bool_)
+    for i in model_rows:
+        is_model[i] = True
+    leader = 0.0
+    for i in range(n):
+        value[i] = 4.0 * base[i] * revenue_multiple * growth_factor[i]
+        if is_model[i]:
+            leader = maximum(leader, value[i])
+    share = contender_value_share * leader
+    for i in range(n):
+        if not is_model[i]:
+            value[i] = maximum(value[i], 0.0)
+    for j in range(model_rows.size):
+        i = model_rows[j]
+        value[i] = maximum(value[i], share * catch_up[j] * pedigree[i] / 3.0)
+    for j in range(hype_rows.size):
+        value[hype_rows[j]] *= hype_factor[j]
+    for i in range(n):
+        value[i] = maximum(value[i], 0.6 * valuation[i])
+    for j in range(failed_rows.size):
+        value[failed_rows[j]] *= haircut_factor[j]
+    return value
+
+
+@kernel
+def asks(
+    alive: np.ndarray,
+    archetype: np.ndarray,
+    patron: np.ndarray,
+    cash: np.ndarray,
+    credit: np.ndarray,
+    prepaid: np.ndarray,
+    team_cost: np.ndarray,
+    compute_spend: np.ndarray,
+    revenue: np.ndarray,
+    next_cost: np.ndarray,
+    pre: np.ndarray,
+    valuation: np.ndarray,
+    raised_total: np.ndarray,
+    last_round: np.ndarray,
+    failed: np.ndarray,
+    offered: np.ndarray,
+    first_ask: np.ndarray,
+    quarter: int,
+    training_cash_share: float,
+    runway_quarters: float,
+    war_chest_share: float,
+    growth_round_multiple: float,
+    max_round_multiple: float,
+    app: int,
+    bigtech: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Who asks for a round this quarter and for how much (USD B); see
+    :func:`agents.lab.funding_asks` for the rule.
+
+    ``next_cost``: a model lab's next run plus research (0 for the rest);
+    ``growth_round_multiple`` = d / (1 - d) for the growth-round dilution d;
+    ``max_round_multiple`` likewise for the largest dilution; ``app``, ``bigtech``: those
+    archetypes' codes (``agents.lab`` imports this module, so they are passed in). Returns (rows asking, ascending;
+    the ask of every alive row, 0 for dead rows; meaningful on the rows asking).
+    """
+    n = alive.size
+    ask = np.empty(n)
+    rows = np.empty(n, dtype=np.int64)
+    k = 0
+    for i in range(n):
+        if not alive[i]:  # dead rows never ask; their ask is not read
+            ask[i] = 0.0
+            continue
+        funds = cash[i] + credit[i] + prepaid[i]
+        burn = maximum(team_cost[i] + compute_spend[i] - revenue[i], 1e-6)
+        need_model = next_cost[i] / training_cash_share + runway_quarters * team_cost[i] - funds
+        yearly = quarter - last_round[i] >= 4
+        up_round = yearly and pre[i] >= valuation[i] and raised_total[i] > 0
+        if archetype[i] != app:
+            need = maximum(need_model, war_chest_share * pre[i] if yearly else 0.0)
+            wants = need_model > 0.25 * (next_cost[i] + 1e-9) or yearly
+        else:
+            need_app = (runway_quarters + 4.0) * burn
+            need = maximum(need_app, growth_round_multiple * pre[i] if up_round else 0.0)
+            wants = funds / burn < runway_quarters or up_round
+        cap = max_round_multiple * pre[i]
+        if failed[i] > 0:
+            cap = minimum(cap, 1.2 * offered[i])
+        a = minimum(need, cap)
+        new = last_round[i] < 0
+        if new and first_ask[i] > 0:
+            a = first_ask[i]
+        ask[i] = a
+        eligible = (
+            alive[i]
+            and archetype[i] != bigtech
+            and patron[i] <= 0
+            and wants
+            and a > 1e-4
+            and quarter - last_round[i] >= 2
+        )
+        if eligible or (alive[i] and new and first_ask[i] > 0 and raised_total[i] <= 0):
+            rows[k] = i
+            k += 1
+    return rows[:k], ask

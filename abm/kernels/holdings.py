@@ -1,0 +1,35 @@
+"""Compiled loops over the stake store (``abm/holdings.py``).
+
+The store holds about a million stakes at ``population.scale`` 10, so a pass over it is worth
+one compiled loop rather than a chain of gathers. Each kernel reproduces the numpy code it
+replaced bit for bit (``tests/abm/test_kernels_holdings.py`` keeps that code as the reference).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from abm.kernels import kernel
+
+
+@kernel
+def marked_value(
+    investor: np.ndarray,
+    lab: np.ndarray,
+    shares: np.ndarray,
+    quarter: np.ndarray,
+    price_per_share: np.ndarray,
+    wanted: np.ndarray,
+    since: np.ndarray,
+    n_investors: int,
+) -> np.ndarray:
+    """USD B of the stakes of ``wanted`` investors bought at or after their ``since`` quarter,
+    by investor (``shares x price_per_share[lab]``, summed in store order, like
+    ``np.bincount``). Shapes: stakes (K,), price_per_share (lab rows,), wanted and since
+    (n_investors,) → (n_investors,)."""
+    out = np.zeros(n_investors)
+    for i in range(investor.size):
+        inv = investor[i]
+        if wanted[inv] and quarter[i] >= since[inv]:
+            out[inv] += shares[i] * price_per_share[lab[i]]
+    return out

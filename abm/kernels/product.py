@@ -1,0 +1,71 @@
+"""Compiled loops of the product phase (``abm/phases/product.py``).
+
+The whole-table bookkeeping of a quarter's sales and payroll in one pass; the shares
+themselves (logits, powers) stay in numpy. Reproduces the numpy code it replaced bit for bit
+(``tests/abm/test_kernels_product.py`` keeps that code as the reference). Money in USD B.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from abm.kernels import kernel, maximum, minimum
+
+
+@kernel
+def best_by_region(
+    alive: np.ndarray, region: np.ndarray, capability: np.ndarray, n_regions: int
+) -> np.ndarray:
+    """Best capability (log10 effective FLOP) of the alive labs based in each region; -inf
+    where none. Shape (n_regions,)."""
+    best = np.full(n_regions, -np.inf)
+    for i in range(alive.size):
+        if alive[i]:
+            best[region[i]] = maximum(best[region[i]], capability[i])
+    return best
+
+
+@kernel
+def book_sales_and_payroll(
+    alive: np.ndarray,
+    is_app: np.ndarray,
+    revenue: np.ndarray,
+    app_rows: np.ndarray,
+    fee_out: np.ndarray,
+    pedigree: np.ndarray,
+    compute_spend: np.ndarray,
+    base_staff: float,
+    staff_cost_ratio: float,
+    cash: np.ndarray,
+    team_cost: np.ndarray,
+    spend_cum: np.ndarray,
+    revenue_now: np.ndarray,
+    revenue_hist: np.ndarray,
+    slot: int,
+) -> np.ndarray:
+    """Credit this quarter's revenue, debit the API fees apps pay, set and pay the staff.
+
+    Updates in place: ``cash``, ``team_cost``, ``spend_cum`` (apps' cumulative growth spend),
+    ``revenue_now`` and column ``slot`` of ``revenue_hist``. ``fee_out`` is aligned with
+    ``app_rows``. Staff: an app keeps at least the team it raised for, and at least 0.6 of its
+    revenue; a model lab pays ``base_staff x pedigree + staff_cost_ratio x compute spend``; dead
+    labs pay nothing. Returns what each row paid its staff (at most its cash).
+    """
+    n = alive.size
+    for i in range(n):
+        cash[i] = cash[i] + revenue[i]
+    for j in range(app_rows.size):
+        cash[app_rows[j]] = cash[app_rows[j]] - fee_out[j]
+    pay = np.empty(n)
+    for i in range(n):
+        revenue_hist[i, slot] = revenue[i]
+        revenue_now[i] = revenue[i]
+        if is_app[i]:
+            team = maximum(team_cost[i], 0.6 * revenue[i])
+        else:
+            team = base_staff * pedigree[i] + staff_cost_ratio * compute_spend[i]
+        team_cost[i] = team if alive[i] else 0.0
+        pay[i] = minimum(team_cost[i], maximum(cash[i], 0.0))
+        cash[i] = cash[i] - pay[i]
+        spend_cum[i] = spend_cum[i] + (pay[i] if is_app[i] else 0.0)
+    return pay

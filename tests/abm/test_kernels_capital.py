@@ -1,0 +1,202 @@
+"""The compiled capital-market kernels give bit for bit what the numpy code they replaced gave.
+
+The references below are that numpy code, kept as it was before the kernels (commit 7020eed).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from abm.kernels import capital as kernels
+from abm.markets.capital import Offers, clear_rounds, stacked_offers
+from agents.venture_fund import BLOC, HOME
+
+BLOC_OF_REGION = np.array([0, 0, 1, 0, 2])
+
+
+def reference_stacked_offers(rng, eligible, weight, group, budget, draws, max_share, ask_amount):
+    n_groups, n_asks = eligible.shape
+    empty = Offers(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0))
+    if n_groups == 0 or n_asks == 0:
+        return empty
+    cum = np.cumsum(eligible * weight[None, :], axis=1)
+    total = cum[:, -1]
+    has_group = group >= 0
+    ok = has_group & (budget > 1e-9) & (total[np.where(has_group, group, 0)] > 0)
+    inv = np.flatnonzero(ok)
+    if inv.size == 0:
+        return empty
+    k = draws[inv]
+    inv_rep = np.repeat(inv, k)
+    g = group[inv_rep]
+    start = np.concatenate(([0.0], np.cumsum(total)[:-1]))
+    flat = (cum + start[:, None]).ravel()
+    u = start[g] + rng.random(inv_rep.size) * total[g]
+    pos = np.searchsorted(flat, u, side="right")
+    pos = np.clip(pos, g * n_asks, g * n_asks + n_asks - 1)
+    ask = pos - g * n_asks
+    amount = np.minimum(budget[inv_rep] / np.repeat(k, k), max_share[inv_rep] * ask_amount[ask])
+    keep = (amount > 1e-9) & eligible[g, ask]
+    return Offers(inv_rep[keep], ask[keep], amount[keep])
+
+
+def reference_clear_rounds(offers, ask_amount, fill_min):
+    n_ask = len(ask_amount)
+    offered = np.bincount(offers.ask, weights=offers.amount, minlength=n_ask)
+    closed = (offered >= fill_min * ask_amount) & (offered > 0)
+    raised = np.where(closed, np.minimum(offered, ask_amount), 0.0)
+    scale = np.divide(raised, offered, out=np.zeros(n_ask), where=offered > 0)
+    sel = np.flatnonzero(closed[offers.ask])
+    key = offers.investor[sel] * n_ask + offers.ask[sel]
+    uniq, inv = np.unique(key, return_inverse=True)
+    amount = np.bincount(inv, weights=offers.amount[sel])
+    investor, ask = uniq // n_ask, uniq % n_ask
+    invested = amount * scale[ask]
+    n_inv = np.bincount(ask, minlength=n_ask)
+    biggest = np.zeros(n_ask)
+    np.maximum.at(biggest, ask, amount)
+    lead = np.full(n_ask, -1, dtype=np.int64)
+    is_lead = amount >= biggest[ask]
+    lead[ask[is_lead][::-1]] = investor[is_lead][::-1]
+    return raised, closed, offered, lead, n_inv, investor, ask, invested
+
+
+def reference_venture_eligibility(region, mandate, max_ask, ask_region, ask, min_share, may):
+    masks = []
+    for r, m, top in zip(region.tolist(), mandate.tolist(), max_ask.tolist(), strict=True):
+        if m == HOME:
+            mask = ask_region == r
+        elif m == BLOC:
+            mask = BLOC_OF_REGION[ask_region] == BLOC_OF_REGION[r]
+        else:
+            mask = np.ones(ask_region.size, dtype=bool)
+        if min_share > 0:
+            mask = mask & (min_share * ask <= top)
+        masks.append(mask & may[r, ask_region])
+    return np.array(masks, dtype=bool).reshape(region.size, ask_region.size)
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> None:
+    assert a.shape == b.shape
+    assert a.tobytes() == b.tobytes(), (a, b)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n_groups=st.integers(1, 6),
+    n_asks=st.integers(1, 40),
+    n_inv=st.integers(1, 30),
+    zero_share=st.floats(0.0, 0.9),
+)
+def test_stacked_offers_matches_numpy(seed, n_groups, n_asks, n_inv, zero_share):
+    rng = np.random.default_rng(seed)
+    eligible = rng.random((n_groups, n_asks)) < 0.6
+    weight = np.exp(rng.normal(0.0, 2.0, n_asks)) * (rng.random(n_asks) > zero_share)
+    group = rng.integers(-1, n_groups, n_inv)
+    budget = np.where(rng.random(n_inv) < 0.2, 0.0, rng.lognormal(0.0, 1.0, n_inv))
+    draws = rng.integers(1, 5, n_inv)
+    max_share = rng.uniform(0.1, 0.8, n_inv)
+    ask = rng.lognormal(0.0, 1.5, n_asks)
+    args = (eligible, weight, group, budget, draws, max_share, ask)
+    got = stacked_offers(np.random.default_rng(seed + 1), *args)
+    want = reference_stacked_offers(np.random.default_rng(seed + 1), *args)
+    for name in ("investor", "ask", "amount"):
+        _same(getattr(got, name), getattr(want, name))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n_asks=st.integers(1, 30),
+    n_offers=st.integers(0, 120),
+    fill_min=st.floats(0.1, 1.0),
+)
+def test_clear_rounds_matches_numpy(seed, n_asks, n_offers, fill_min):
+    rng = np.random.default_rng(seed)
+    ask_amount = rng.lognormal(0.0, 1.0, n_asks)
+    # Few investors, so pairs repeat and checks tie for the lead.
+    offers = Offers(
+        rng.integers(0, 8, n_offers),
+        rng.integers(0, n_asks, n_offers),
+        rng.choice([0.25, 0.5, 1.0], n_offers) * rng.integers(1, 3, n_offers),
+    )
+    got = clear_rounds(offers, ask_amount, fill_min)
+    want = reference_clear_rounds(offers, ask_amount, fill_min)
+    fields = ("raised", "closed", "offered", "lead", "n_investors", "investor", "ask", "amount")
+    for name, b in zip(fields, want, strict=True):
+        _same(getattr(got, name), b.astype(getattr(got, name).dtype))
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n_groups=st.integers(1, 8), n_asks=st.integers(1, 40))
+def test_venture_eligibility_matches_numpy(seed, n_groups, n_asks):
+    rng = np.random.default_rng(seed)
+    region = rng.integers(0, 5, n_groups)
+    mandate = rng.integers(0, 3, n_groups)
+    max_ask = 2.0 ** rng.integers(-4, 4, n_groups).astype(float)
+    ask_region = rng.integers(0, 5, n_asks)
+    ask = rng.lognormal(0.0, 1.5, n_asks)
+    may = rng.random((5, 5)) < 0.8
+    for min_share in (0.0, 0.02):
+        got = kernels.venture_eligibility(
+            region, mandate, max_ask, ask_region, BLOC_OF_REGION, ask, min_share, may
+        )
+        want = reference_venture_eligibility(
+            region, mandate, max_ask, ask_region, ask, min_share, may
+        )
+        _same(got, want)
+
+
+def reference_screen_and_commit(offers_so_far, new, p, u, offered, ask, fill_min, n_budget):
+    keep = (p >= 1.0) | (u < p)
+    new = Offers(new.investor[keep], new.ask[keep], new.amount[keep])
+    parts = zip(offers_so_far, (new.investor, new.ask, new.amount), strict=True)
+    every = Offers(*(np.concatenate([a, b]) for a, b in parts))
+    offered = offered + np.bincount(new.ask, weights=new.amount, minlength=ask.size)
+    closed = offered >= fill_min * ask
+    scale = np.where(
+        closed,
+        np.minimum(1.0, np.divide(ask, offered, out=np.ones_like(ask), where=offered > 0)),
+        1.0,
+    )
+    committed = np.bincount(
+        every.investor, weights=every.amount * scale[every.ask], minlength=n_budget
+    )
+    return new, every, offered, ~closed, committed
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n_asks=st.integers(1, 20),
+    n_old=st.integers(0, 50),
+    n_new=st.integers(0, 50),
+)
+def test_screening_and_commitments_match_numpy(seed, n_asks, n_old, n_new):
+    rng = np.random.default_rng(seed)
+    n_inv = 7
+
+    def offers(k: int) -> Offers:
+        return Offers(
+            rng.integers(0, n_inv, k), rng.integers(0, n_asks, k), rng.lognormal(0.0, 1.0, k)
+        )
+
+    old, new = offers(n_old), offers(n_new)
+    p = rng.choice([0.0, 0.3, 1.0], n_new)
+    u = rng.random(n_new)
+    ask = rng.lognormal(0.0, 1.0, n_asks)
+    offered = np.bincount(old.ask, weights=old.amount, minlength=n_asks)
+    want_new, every, want_offered, want_open, want_committed = reference_screen_and_commit(
+        (old.investor, old.ask, old.amount), new, p, u, offered, ask, 0.6, n_inv
+    )
+    got_new = kernels.screened(new.investor, new.ask, new.amount, p, u)
+    for g, w in zip(got_new, (want_new.investor, want_new.ask, want_new.amount), strict=True):
+        _same(g, w)
+    got = kernels.commit_offers(
+        every.investor, every.ask, every.amount, want_new.amount.size, offered, ask, 0.6, n_inv
+    )
+    for g, w in zip(got, (want_offered, want_open, want_committed), strict=True):
+        _same(g, w)

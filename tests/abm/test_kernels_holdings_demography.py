@@ -1,0 +1,80 @@
+"""The compiled holdings and demography kernels give bit for bit what the numpy code they
+replaced gave. The references below are that numpy code as it was at commit 7020eed."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from abm.holdings import Holdings
+from abm.kernels import demography
+from agents.lab import ARCHETYPES, BIGTECH
+
+
+def reference_value_by_investor(h, price_per_share, investors, n_investors, since):
+    out = np.zeros(n_investors)
+    if h.n == 0 or investors.size == 0:
+        return out
+    wanted = np.zeros(n_investors, dtype=bool)
+    wanted[investors] = True
+    inv = h.investor[: h.n]
+    idx = np.flatnonzero(wanted[inv])
+    idx = idx[h.quarter[idx] >= since[inv[idx]]]
+    value = h.shares[idx] * price_per_share[h.lab[idx]]
+    return np.bincount(inv[idx], weights=value, minlength=n_investors)
+
+
+def reference_exit_candidates(a, quarter, max_failed):
+    stillborn = (
+        a["alive"] & (a["raised_total"] <= 0) & (a["first_ask"] > 0) & (quarter - a["entered"] >= 2)
+    )
+    protected = (a["archetype"] == BIGTECH) | (a["patron"] > 0)
+    broke = a["cash"] + a["credit"] + a["prepaid"] < 0.5 * a["team_cost"] + 1e-6
+    ok = a["alive"] & ~protected & ~stillborn
+    failing = ok & broke & (a["failed"] > max_failed)
+    failing |= ok & (a["cash"] + a["credit"] <= 1e-9) & (a["raised_total"] > 0)
+    return np.flatnonzero(failing), np.flatnonzero(stillborn)
+
+
+@settings(max_examples=50, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n_stakes=st.integers(0, 300), n_inv=st.integers(1, 20))
+def test_marked_value_matches_numpy(seed, n_stakes, n_inv):
+    rng = np.random.default_rng(seed)
+    h = Holdings(capacity=4)
+    for q in range(4):
+        k = n_stakes // 4
+        h.add(rng.integers(0, n_inv, k), rng.integers(0, 12, k), rng.lognormal(0, 1, k), q)
+    price = np.where(rng.random(12) < 0.2, 0.0, rng.lognormal(0, 1, 12))
+    investors = np.unique(rng.integers(0, n_inv, rng.integers(0, n_inv + 1)))
+    since = rng.integers(0, 4, n_inv)
+    got = h.value_by_investor(price, investors, n_inv, since)
+    want = reference_value_by_investor(h, price, investors, n_inv, since)
+    assert got.tobytes() == want.tobytes()
+
+
+@settings(max_examples=50, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 200))
+def test_exit_candidates_matches_numpy(seed, n):
+    rng = np.random.default_rng(seed)
+
+    def money():  # many exact zeros and values at the thresholds
+        return rng.choice([0.0, 1e-9, 1e-6, 0.5, 1.0], n) * (rng.random(n) < 0.7)
+
+    a = {
+        "alive": rng.random(n) < 0.8,
+        "archetype": rng.integers(0, len(ARCHETYPES), n).astype(np.int8),
+        "patron": rng.choice([0.0, 1.0], n, p=[0.9, 0.1]),
+        "raised_total": money(),
+        "first_ask": money(),
+        "entered": rng.integers(0, 10, n).astype(np.int32),
+        "cash": money(),
+        "credit": money(),
+        "prepaid": money(),
+        "team_cost": money(),
+        "failed": rng.integers(0, 5, n).astype(np.int16),
+    }
+    got = demography.exit_candidates(*a.values(), 8, 2)
+    want = reference_exit_candidates(a, 8, 2)
+    for g, w in zip(got, want, strict=True):
+        assert g.tobytes() == w.astype(np.int64).tobytes()
