@@ -57,7 +57,8 @@ def fund_labs(model: AIMarketModel) -> None:
     grants = pol.lab_subsidy + pol.public_compute * np.array(model.public_compute_price)
     funded = np.flatnonzero(grants > 0)
     if funded.size:
-        state_backed = alive & np.isin(labs.archetype[:n], (CHAMPION, CHALLENGER))
+        arch = labs.archetype[:n]
+        state_backed = alive & ((arch == CHAMPION) | (arch == CHALLENGER))
     for region in funded:
         who = np.flatnonzero(state_backed & (labs.region[:n] == region))
         if who.size:

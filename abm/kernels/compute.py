@@ -1,0 +1,91 @@
+"""Compiled loops of the cloud compute market (``abm/markets/compute.py``).
+
+Quantities are useful H100e for one quarter. The kernels reproduce the numpy code they replaced
+bit for bit (``tests/abm/test_kernels_compute.py`` keeps that code as the reference): running
+sums are accumulated in ``np.cumsum`` order, and the sorts stay in numpy (stable argsorts,
+passed in).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from abm.kernels import kernel, maximum, minimum
+
+
+@kernel
+def spot_allocation(
+    request: np.ndarray, supply: np.ndarray, od: np.ndarray, os_: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Priority rationing of ``request`` (B,) H100e against ``supply`` (S,) H100e, buyers in
+    the order ``od`` (highest willingness to pay first), suppliers in the order ``os_``
+    (cheapest first); both non-empty, requests and supplies positive.
+
+    Returns ``filled`` (B,) H100e and the pairs ``(buyer, supplier, amount)``: the overlap of
+    the buyers' cumulative demand with the suppliers' cumulative supply. Each pair is found
+    as ``clear_spot`` found it: the segments between the sorted distinct breakpoints (0, the
+    cumulative sums below the total, the total), each assigned by its midpoint to the first
+    buyer and supplier whose cumulative sum exceeds it (``np.searchsorted(side="right")``,
+    clipped to the last).
+    """
+    nb, ns = od.size, os_.size
+    filled = np.zeros(request.size)
+    cum_d = np.empty(nb)
+    acc = 0.0
+    for i in range(nb):
+        acc += request[od[i]]
+        cum_d[i] = acc
+    cum_s = np.empty(ns)
+    acc = 0.0
+    for j in range(ns):
+        acc += supply[os_[j]]
+        cum_s[j] = acc
+    total = cum_s[ns - 1] if cum_s[ns - 1] < cum_d[nb - 1] else cum_d[nb - 1]
+    if total <= 0:
+        return filled, np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
+    for i in range(nb):
+        r = request[od[i]]
+        filled[od[i]] = minimum(maximum(total - (cum_d[i] - r), 0.0), r)
+    # Sorted distinct breakpoints: 0, the running sums below the total (a merge), the total.
+    bps = np.empty(nb + ns + 2)
+    bps[0] = 0.0
+    k = 1
+    i = 0
+    j = 0
+    while True:
+        di = cum_d[i] if i < nb and cum_d[i] < total else np.inf
+        sj = cum_s[j] if j < ns and cum_s[j] < total else np.inf
+        if di == np.inf and sj == np.inf:
+            break
+        if di <= sj:
+            v = di
+            i += 1
+        else:
+            v = sj
+            j += 1
+        if v != bps[k - 1]:
+            bps[k] = v
+            k += 1
+    if total != bps[k - 1]:
+        bps[k] = total
+        k += 1
+    buyer = np.empty(k - 1, np.int64)
+    supplier = np.empty(k - 1, np.int64)
+    amount = np.empty(k - 1)
+    m = 0
+    pb = 0
+    ps = 0
+    for t in range(k - 1):
+        length = bps[t + 1] - bps[t]
+        if not length > 0:
+            continue
+        mid = (bps[t] + bps[t + 1]) / 2.0
+        while pb < nb and cum_d[pb] <= mid:
+            pb += 1
+        while ps < ns and cum_s[ps] <= mid:
+            ps += 1
+        buyer[m] = od[pb if pb < nb else nb - 1]
+        supplier[m] = os_[ps if ps < ns else ns - 1]
+        amount[m] = length
+        m += 1
+    return filled, buyer[:m], supplier[:m], amount[:m]
