@@ -89,3 +89,75 @@ def spot_allocation(
         amount[m] = length
         m += 1
     return filled, buyer[:m], supplier[:m], amount[:m]
+
+
+@kernel
+def compute_requests(
+    rows: np.ndarray,
+    run_target: np.ndarray,
+    run_age: np.ndarray,
+    run_done: np.ndarray,
+    last_flop: np.ndarray,
+    ambition: np.ndarray,
+    region: np.ndarray,
+    potential_revenue: np.ndarray,
+    lease_price: np.ndarray,
+    cash: np.ndarray,
+    credit: np.ndarray,
+    prepaid: np.ndarray,
+    team_cost: np.ndarray,
+    site_h100e: np.ndarray,
+    max_run_flop: np.ndarray,
+    flop_per_h100e_quarter: float,
+    run_quarters: int,
+    cycle: int,
+    run_multiple: float,
+    frontier_fraction: float,
+    entry_run_flop: float,
+    experiment_overhead: float,
+    demand_momentum: float,
+    inference_per_busd: float,
+    final_req: np.ndarray,
+    train_req: np.ndarray,
+    inf_req: np.ndarray,
+) -> None:
+    """``agents.lab.compute_requests`` for the lab-table ``rows``, written into ``final_req``,
+    ``train_req`` and ``inf_req`` (useful H100e this quarter).
+
+    Per row, the same operations in the same order as the numpy code: the final run's share
+    (FLOP left / FLOP per H100e-quarter / quarters left, at most one site of the region's
+    ``site_h100e``), research for the run worked towards (``next_run_flop`` where no run is
+    planned; ``max_run_flop`` FLOP by region), inference for last quarter's potential revenue
+    (USD B) grown by ``demand_momentum`` at ``inference_per_busd`` H100e per USD B, all capped
+    by what cash + credit + prepaid - team cost (USD B) buys at the lease price (USD B per
+    H100e-quarter): inference first, then the final run, then a cycle's share for research.
+    """
+    for j in range(rows.size):
+        i = rows[j]
+        target = run_target[i]
+        age = run_age[i]
+        remaining = maximum(target - run_done[i], 0.0)
+        quarters_left = run_quarters - age
+        if quarters_left < 1:
+            quarters_left = 1
+        final = 0.0
+        if target > 0 and age >= 0:
+            final = remaining / flop_per_h100e_quarter / quarters_left
+        final = minimum(final, site_h100e[region[i]])
+        if target > 0:
+            working_towards = target
+        else:
+            ceiling = ambition[i] * max_run_flop[region[i]]
+            step = maximum(run_multiple * last_flop[i], frontier_fraction * ceiling)
+            working_towards = maximum(minimum(step, ceiling), entry_run_flop)
+        research = experiment_overhead * working_towards / flop_per_h100e_quarter / cycle
+        inference = potential_revenue[i] * demand_momentum * inference_per_busd
+        price = maximum(lease_price[i], 1e-12)
+        funds = cash[i] + credit[i] + prepaid[i] - team_cost[i]
+        spendable = maximum(funds, 0.0) / price
+        inference = minimum(inference, spendable)
+        final = minimum(final, maximum(spendable - inference, 0.0))
+        research = minimum(research, maximum(spendable - inference - final, 0.0) / cycle)
+        final_req[i] = final
+        train_req[i] = final + research
+        inf_req[i] = inference

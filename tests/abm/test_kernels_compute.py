@@ -6,6 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from abm.kernels import compute as kernels
 from abm.markets.compute import clear_spot
 
 
@@ -60,3 +61,89 @@ def test_clear_spot_matches_numpy(seed, nb, ns, coarse, zeros):
     want = _clear_spot_numpy(request, wtp, supply, price)
     for g, w in zip(got, want, strict=True):
         assert g.dtype == w.dtype and g.tobytes() == w.tobytes()
+
+
+def _compute_requests_numpy(a, rows, c):
+    """``agents.lab.compute_requests`` (with ``next_run_flop``) as it was before the kernel."""
+    target = a["run_target"][rows]
+    age = a["run_age"][rows]
+    active = (target > 0) & (age >= 0)
+    remaining = np.maximum(target - a["run_done"][rows], 0.0)
+    quarters_left = np.maximum(c["run_quarters"] - age, 1)
+    final = np.where(active, remaining / c["fpq"] / quarters_left, 0.0)
+    final = np.minimum(final, c["site_h100e"][a["region"][rows]])
+    ceiling = a["ambition"][rows] * c["max_run_flop"][a["region"][rows]]
+    step = np.maximum(c["run_multiple"] * a["last_flop"][rows], c["frontier_fraction"] * ceiling)
+    nxt = np.maximum(np.minimum(step, ceiling), c["entry_run_flop"])
+    working_towards = np.where(target > 0, target, nxt)
+    cycle = c["cycle"]
+    research = c["experiment_overhead"] * working_towards / c["fpq"] / cycle
+    inference = a["potential_revenue"][rows] * c["momentum"] * c["inference_per_busd"]
+    price = np.maximum(a["lease_price"][rows], 1e-12)
+    funds = a["cash"][rows] + a["credit"][rows] + a["prepaid"][rows] - a["team_cost"][rows]
+    spendable = np.maximum(funds, 0.0) / price
+    inference = np.minimum(inference, spendable)
+    final = np.minimum(final, np.maximum(spendable - inference, 0.0))
+    research = np.minimum(research, np.maximum(spendable - inference - final, 0.0) / cycle)
+    return final, final + research, inference
+
+
+@settings(max_examples=100, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 400))
+def test_compute_requests_matches_numpy(seed, n):
+    rng = np.random.default_rng(seed)
+
+    def money():
+        return rng.lognormal(-2.0, 3.0, n) * np.where(rng.random(n) < 0.2, -1.0, 1.0)
+
+    a = {
+        "run_target": np.where(rng.random(n) < 0.5, 10.0 ** rng.uniform(22, 27, n), 0.0),
+        "run_age": rng.integers(-3, 12, n).astype(np.int16),
+        "run_done": np.where(rng.random(n) < 0.5, 10.0 ** rng.uniform(22, 27, n), 0.0),
+        "last_flop": np.where(rng.random(n) < 0.7, 10.0 ** rng.uniform(20, 26, n), 0.0),
+        "ambition": rng.uniform(0.01, 1.0, n),
+        "region": rng.integers(0, 5, n).astype(np.int8),
+        "potential_revenue": np.where(rng.random(n) < 0.5, rng.lognormal(-3.0, 3.0, n), 0.0),
+        "lease_price": np.where(rng.random(n) < 0.1, 0.0, rng.lognormal(-13.0, 0.5, n)),
+        "cash": money(),
+        "credit": np.where(rng.random(n) < 0.3, rng.lognormal(-2.0, 2.0, n), 0.0),
+        "prepaid": np.where(rng.random(n) < 0.3, rng.lognormal(-2.0, 2.0, n), 0.0),
+        "team_cost": rng.lognormal(-4.0, 2.0, n),
+    }
+    c = {
+        "site_h100e": 10.0 ** rng.uniform(3, 6, 5),
+        "max_run_flop": 10.0 ** rng.uniform(24, 28, 5),
+        "fpq": 7.8e21 * rng.uniform(0.5, 1.0),
+        "run_quarters": int(rng.integers(1, 5)),
+        "cycle": int(rng.integers(2, 8)),
+        "run_multiple": float(rng.uniform(1.0, 10.0)),
+        "frontier_fraction": float(rng.uniform(0.0, 0.5)),
+        "entry_run_flop": float(10.0 ** rng.uniform(20, 24)),
+        "experiment_overhead": float(rng.uniform(0.0, 3.0)),
+        "momentum": float(rng.uniform(1.0, 1.5)),
+        "inference_per_busd": float(rng.lognormal(10.0, 1.0)),
+    }
+    rows = np.sort(rng.choice(n, size=int(rng.integers(0, n + 1)), replace=False)).astype(np.int64)
+    out = [np.full(n, -7.0) for _ in range(3)]
+    kernels.compute_requests(
+        rows,
+        *(a[k] for k in a),
+        c["site_h100e"],
+        c["max_run_flop"],
+        c["fpq"],
+        c["run_quarters"],
+        c["cycle"],
+        c["run_multiple"],
+        c["frontier_fraction"],
+        c["entry_run_flop"],
+        c["experiment_overhead"],
+        c["momentum"],
+        c["inference_per_busd"],
+        *out,
+    )
+    want = _compute_requests_numpy(a, rows, c)
+    for g, w in zip(out, want, strict=True):
+        assert g[rows].tobytes() == w.tobytes()
+    untouched = np.ones(n, dtype=bool)
+    untouched[rows] = False
+    assert all((g[untouched] == -7.0).all() for g in out)
