@@ -161,3 +161,86 @@ def compute_requests(
         final_req[i] = final
         train_req[i] = final + research
         inf_req[i] = inference
+
+
+@kernel
+def settle(
+    rows: np.ndarray,
+    buyer: np.ndarray,
+    seller: np.ndarray,
+    amount: np.ndarray,
+    price: np.ndarray,
+    amortised: np.ndarray,
+    n_clouds: int,
+    partner: np.ndarray,
+    cash: np.ndarray,
+    credit: np.ndarray,
+    prepaid: np.ndarray,
+    inf_req: np.ndarray,
+    compute_spend: np.ndarray,
+    compute_cost_basis: np.ndarray,
+    inf_got: np.ndarray,
+    train_got: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Labs pay for the compute they got (``abm.phases.compute._settle``).
+
+    ``(buyer, seller, amount)``: allocated H100e by position in the lab-table ``rows`` and
+    cloud row; ``price`` USD B per H100e-quarter and ``amortised`` (the clouds' cost basis) by
+    cloud. A lab that cannot pay for all it got takes less, pro rata (the largest x in [0, 1]
+    with x*other + max(x*partner - credit, 0) <= cash); at its partner it pays from prepaid
+    compute, then credits, then cash. Updates ``cash``, ``credit``, ``prepaid`` (USD B) and
+    writes ``compute_spend`` (USD B), ``compute_cost_basis``, ``inf_got``, ``train_got``
+    (H100e) for ``rows``. Returns each pair's cost after scaling (USD B), what each cloud
+    received (USD B, per pair in order, as ``np.bincount``) and the prepaid compute used at
+    each cloud (USD B). The same operations in the same order as the numpy code.
+    """
+    k = rows.size
+    npairs = buyer.size
+    cost = np.empty(npairs)
+    owed_p = np.zeros(k)
+    owed_o = np.zeros(k)
+    for e in range(npairs):
+        b = buyer[e]
+        cost[e] = amount[e] * price[seller[e]]
+        if seller[e] == partner[rows[b]]:
+            owed_p[b] += cost[e]
+            owed_o[b] += 0.0
+        else:
+            owed_p[b] += 0.0
+            owed_o[b] += cost[e]
+    scale = np.empty(k)
+    for j in range(k):
+        i = rows[j]
+        x_cash = minimum(1.0, cash[i] / owed_o[j] if owed_o[j] > 0 else 1.0)
+        owed = owed_p[j] + owed_o[j]
+        partner_funds = credit[i] + prepaid[i]
+        x_all = minimum(1.0, (cash[i] + partner_funds) / owed if owed > 0 else 1.0)
+        scale[j] = x_cash if x_cash * owed_p[j] <= partner_funds else x_all
+    got = np.zeros(k)
+    basis = np.zeros(k)
+    received = np.zeros(n_clouds)
+    for e in range(npairs):
+        b = buyer[e]
+        a = amount[e] * scale[b]
+        cost[e] = cost[e] * scale[b]
+        got[b] += a
+        basis[b] += a * amortised[seller[e]]
+        received[seller[e]] += cost[e]
+    prepaid_used = np.zeros(n_clouds)
+    for j in range(k):
+        i = rows[j]
+        s = scale[j]
+        total = (owed_p[j] + owed_o[j]) * s
+        from_prepaid = minimum(owed_p[j] * s, prepaid[i])
+        from_credit = minimum(owed_p[j] * s - from_prepaid, credit[i])
+        prepaid[i] = prepaid[i] - from_prepaid
+        credit[i] = credit[i] - from_credit
+        cash[i] = cash[i] - (total - from_prepaid - from_credit)
+        p = partner[i] if partner[i] > 0 else 0
+        prepaid_used[p] += from_prepaid
+        compute_spend[i] = total
+        compute_cost_basis[i] = basis[j]
+        ig = minimum(inf_req[i], got[j])
+        inf_got[i] = ig
+        train_got[i] = got[j] - ig
+    return cost, received, prepaid_used

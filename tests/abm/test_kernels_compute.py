@@ -147,3 +147,93 @@ def test_compute_requests_matches_numpy(seed, n):
     untouched = np.ones(n, dtype=bool)
     untouched[rows] = False
     assert all((g[untouched] == -7.0).all() for g in out)
+
+
+def _settle_numpy(rows, buyer, seller, amount, price, amortised, nh, labs):
+    """The arithmetic of ``abm.phases.compute._settle`` as it was before ``kernels.settle``."""
+    k = rows.size
+    cost = amount * price[seller]
+    at_partner = seller == labs["partner"][rows[buyer]]
+    owed_p = np.bincount(buyer, weights=np.where(at_partner, cost, 0.0), minlength=k)
+    owed_o = np.bincount(buyer, weights=np.where(at_partner, 0.0, cost), minlength=k)
+    cash, credit, prepaid = labs["cash"][rows], labs["credit"][rows], labs["prepaid"][rows]
+    partner_funds = credit + prepaid
+    x_cash = np.minimum(1.0, np.divide(cash, owed_o, out=np.ones(k), where=owed_o > 0))
+    owed = owed_p + owed_o
+    x_all = np.minimum(1.0, np.divide(cash + partner_funds, owed, out=np.ones(k), where=owed > 0))
+    scale = np.where(x_cash * owed_p <= partner_funds, x_cash, x_all)
+    amount = amount * scale[buyer]
+    cost = cost * scale[buyer]
+    got = np.bincount(buyer, weights=amount, minlength=k)
+    total = owed * scale
+    from_prepaid = np.minimum(owed_p * scale, prepaid)
+    from_credit = np.minimum(owed_p * scale - from_prepaid, credit)
+    out = {k_: v.copy() for k_, v in labs.items()}
+    out["prepaid"][rows] = prepaid - from_prepaid
+    out["credit"][rows] = credit - from_credit
+    out["cash"][rows] = cash - (total - from_prepaid - from_credit)
+    received = np.bincount(seller, weights=cost, minlength=nh)
+    prepaid_used = np.bincount(
+        np.maximum(labs["partner"][rows], 0), weights=from_prepaid, minlength=nh
+    )
+    out["compute_spend"][rows] = total
+    out["compute_cost_basis"][rows] = np.bincount(
+        buyer, weights=amount * amortised[seller], minlength=k
+    )
+    inf_got = np.minimum(labs["inf_req"][rows], got)
+    out["inf_got"][rows] = inf_got
+    out["train_got"][rows] = got - inf_got
+    return cost, received, prepaid_used, out
+
+
+@settings(max_examples=100, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 300), nh=st.integers(1, 12))
+def test_settle_matches_numpy(seed, n, nh):
+    rng = np.random.default_rng(seed)
+    labs = {
+        "partner": np.where(rng.random(n) < 0.4, rng.integers(0, nh, n), -1).astype(np.int32),
+        "cash": rng.lognormal(-2.0, 3.0, n) * np.where(rng.random(n) < 0.2, -1.0, 1.0),
+        "credit": np.where(rng.random(n) < 0.3, rng.lognormal(-2.0, 2.0, n), 0.0),
+        "prepaid": np.where(rng.random(n) < 0.3, rng.lognormal(-2.0, 2.0, n), 0.0),
+        "inf_req": np.where(rng.random(n) < 0.5, rng.lognormal(8.0, 2.0, n), 0.0),
+        "compute_spend": rng.random(n),
+        "compute_cost_basis": rng.random(n),
+        "inf_got": rng.random(n),
+        "train_got": rng.random(n),
+    }
+    rows = np.flatnonzero(rng.random(n) < 0.6)
+    k = rows.size
+    npairs = int(rng.integers(0, 3 * k + 1)) if k else 0
+    buyer = rng.integers(0, max(k, 1), npairs)
+    # Some pairs at the buyer's partner, the rest anywhere.
+    seller = rng.integers(0, nh, npairs)
+    at_p = (rng.random(npairs) < 0.5) & (labs["partner"][rows[buyer]] >= 0) if k else []
+    seller = np.where(at_p, labs["partner"][rows[buyer]] if k else 0, seller).astype(np.int64)
+    amount = rng.lognormal(6.0, 3.0, npairs)
+    price = rng.lognormal(-13.0, 0.5, nh)
+    amortised = rng.lognormal(-13.5, 0.5, nh)
+    want = _settle_numpy(rows, buyer, seller, amount, price, amortised, nh, labs)
+    got_labs = {k_: v.copy() for k_, v in labs.items()}
+    g = got_labs
+    got = kernels.settle(
+        rows,
+        buyer,
+        seller,
+        amount,
+        price,
+        amortised,
+        nh,
+        g["partner"],
+        g["cash"],
+        g["credit"],
+        g["prepaid"],
+        g["inf_req"],
+        g["compute_spend"],
+        g["compute_cost_basis"],
+        g["inf_got"],
+        g["train_got"],
+    )
+    for a, b in zip(got, want[:3], strict=True):
+        assert a.tobytes() == b.tobytes()
+    for key, arr in want[3].items():
+        assert got_labs[key].tobytes() == arr.tobytes(), key
