@@ -269,26 +269,23 @@ def progress_runs(
     runs completed this quarter.
     """
     labs, w, s = model.labs, model.world, model.scenario.labs
-    active = rows[(labs.run_target[rows] > 0) & (labs.run_age[rows] >= 0)]
-    final_got = np.minimum(labs.train_got[active], labs.final_req[active])
-    remaining = np.maximum(labs.run_target[active] - labs.run_done[active], 0.0)
-    labs.run_done[active] += np.minimum(final_got * w.flop_per_h100e_quarter, remaining)
     # A run's cost at the providers' cost of compute (hardware, energy, building), as Cottier
-    # et al. measure it; what the lab paid on top is the clouds' margin.
-    used = labs.train_got[active] + labs.inf_got[active]
-    labs.run_cost[active] += np.divide(
-        labs.compute_cost_basis[active] * final_got, used, out=np.zeros(active.size), where=used > 0
+    # et al. measure it; what the lab paid on top is the clouds' margin. Compiled; the numpy
+    # version is the reference in tests/abm/test_kernels_compute.py.
+    ended, done = compute_kernels.advance_runs(
+        rows,
+        labs.run_target,
+        labs.run_age,
+        labs.run_done,
+        labs.run_cost,
+        labs.idle,
+        labs.train_got,
+        labs.inf_got,
+        labs.final_req,
+        labs.compute_cost_basis,
+        w.flop_per_h100e_quarter,
+        s.run_quarters,
     )
-    labs.run_age[active] += 1
-    age, done_flop, target = labs.run_age[active], labs.run_done[active], labs.run_target[active]
-    finished = (
-        (done_flop >= 0.999 * target)
-        | ((age >= 2 * s.run_quarters) & (done_flop > 0))
-        | (age >= 4 * s.run_quarters)
-    )
-    labs.idle[rows] = np.where(labs.run_target[rows] > 0, 0, labs.idle[rows] + 1)
-    ended = active[finished]
-    done = ended[labs.run_done[ended] > 0]
     flop = labs.run_done[done].copy()
     cost = labs.run_cost[done].copy()
     cap = np.log10(flop) + labs.algo[done]

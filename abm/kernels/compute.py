@@ -244,3 +244,61 @@ def settle(
         inf_got[i] = ig
         train_got[i] = got[j] - ig
     return cost, received, prepaid_used
+
+
+@kernel
+def advance_runs(
+    rows: np.ndarray,
+    run_target: np.ndarray,
+    run_age: np.ndarray,
+    run_done: np.ndarray,
+    run_cost: np.ndarray,
+    idle: np.ndarray,
+    train_got: np.ndarray,
+    inf_got: np.ndarray,
+    final_req: np.ndarray,
+    compute_cost_basis: np.ndarray,
+    flop_per_h100e_quarter: float,
+    run_quarters: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The bookkeeping part of ``agents.lab.progress_runs`` for the lab-table ``rows``.
+
+    Each running run (target > 0, age >= 0) adds the FLOP of its final-run compute this quarter
+    (H100e got, at most the final request, x FLOP per H100e-quarter; at most what is left of
+    the target), and that compute's share of the lab's cost basis (USD B) to its cost; its age
+    grows by one quarter. ``idle`` counts quarters without a run. Returns the rows whose run
+    ended (done: within 0.1 % of target; overdue: 2 x ``run_quarters`` with some FLOP done, or
+    4 x) and those among them with FLOP done, both in row order. The same operations in the
+    same order as the numpy code.
+    """
+    ended = np.empty(rows.size, np.int64)
+    n_ended = 0
+    for j in range(rows.size):
+        i = rows[j]
+        if run_target[i] > 0 and run_age[i] >= 0:
+            final_got = minimum(train_got[i], final_req[i])
+            remaining = maximum(run_target[i] - run_done[i], 0.0)
+            run_done[i] = run_done[i] + minimum(final_got * flop_per_h100e_quarter, remaining)
+            used = train_got[i] + inf_got[i]
+            run_cost[i] = run_cost[i] + (
+                compute_cost_basis[i] * final_got / used if used > 0 else 0.0
+            )
+            run_age[i] = run_age[i] + 1
+            age = run_age[i]
+            done_flop = run_done[i]
+            if (
+                (done_flop >= 0.999 * run_target[i])
+                or ((age >= 2 * run_quarters) and (done_flop > 0))
+                or (age >= 4 * run_quarters)
+            ):
+                ended[n_ended] = i
+                n_ended += 1
+        idle[i] = 0 if run_target[i] > 0 else idle[i] + 1
+    ended = ended[:n_ended]
+    done = np.empty(n_ended, np.int64)
+    n_done = 0
+    for e in range(n_ended):
+        if run_done[ended[e]] > 0:
+            done[n_done] = ended[e]
+            n_done += 1
+    return ended, done[:n_done]

@@ -237,3 +237,52 @@ def test_settle_matches_numpy(seed, n, nh):
         assert a.tobytes() == b.tobytes()
     for key, arr in want[3].items():
         assert got_labs[key].tobytes() == arr.tobytes(), key
+
+
+def _advance_runs_numpy(labs, rows, fpq, rq):
+    """The bookkeeping of ``agents.lab.progress_runs`` as it was before ``advance_runs``."""
+    active = rows[(labs["run_target"][rows] > 0) & (labs["run_age"][rows] >= 0)]
+    final_got = np.minimum(labs["train_got"][active], labs["final_req"][active])
+    remaining = np.maximum(labs["run_target"][active] - labs["run_done"][active], 0.0)
+    labs["run_done"][active] += np.minimum(final_got * fpq, remaining)
+    used = labs["train_got"][active] + labs["inf_got"][active]
+    labs["run_cost"][active] += np.divide(
+        labs["compute_cost_basis"][active] * final_got,
+        used,
+        out=np.zeros(active.size),
+        where=used > 0,
+    )
+    labs["run_age"][active] += 1
+    age, done_flop = labs["run_age"][active], labs["run_done"][active]
+    target = labs["run_target"][active]
+    finished = (done_flop >= 0.999 * target) | ((age >= 2 * rq) & (done_flop > 0)) | (age >= 4 * rq)
+    labs["idle"][rows] = np.where(labs["run_target"][rows] > 0, 0, labs["idle"][rows] + 1)
+    ended = active[finished]
+    return ended, ended[labs["run_done"][ended] > 0]
+
+
+@settings(max_examples=100, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 400), rq=st.integers(1, 4))
+def test_advance_runs_matches_numpy(seed, n, rq):
+    rng = np.random.default_rng(seed)
+    target = 10.0 ** rng.uniform(22, 27, n)
+    labs = {
+        "run_target": np.where(rng.random(n) < 0.6, target, 0.0),
+        "run_age": rng.integers(-2, 4 * rq + 2, n).astype(np.int16),
+        "run_done": np.where(rng.random(n) < 0.6, target * rng.uniform(0.0, 1.2, n), 0.0),
+        "run_cost": np.where(rng.random(n) < 0.5, rng.lognormal(-2.0, 2.0, n), 0.0),
+        "idle": rng.integers(0, 20, n).astype(np.int16),
+        "train_got": np.where(rng.random(n) < 0.6, rng.lognormal(8.0, 3.0, n), 0.0),
+        "inf_got": np.where(rng.random(n) < 0.6, rng.lognormal(8.0, 3.0, n), 0.0),
+        "final_req": np.where(rng.random(n) < 0.6, rng.lognormal(8.0, 3.0, n), 0.0),
+        "compute_cost_basis": rng.lognormal(-3.0, 2.0, n),
+    }
+    rows = np.flatnonzero(rng.random(n) < 0.7)
+    fpq = 7.8e21 * float(rng.uniform(0.5, 1.0))
+    want_labs = {k: v.copy() for k, v in labs.items()}
+    want = _advance_runs_numpy(want_labs, rows, fpq, rq)
+    got = kernels.advance_runs(rows, *labs.values(), fpq, rq)
+    for g, w in zip(got, want, strict=True):
+        assert g.dtype == w.dtype and g.tobytes() == w.tobytes()
+    for key, arr in want_labs.items():
+        assert labs[key].tobytes() == arr.tobytes(), key
