@@ -192,28 +192,37 @@ class MetricRecorder:
 
         labs, c, v, st, w = model.labs, model.clouds, model.vendors, model.stats, model.world
         n = labs.n
-        alive = labs.alive[:n]
-        is_model = alive & (labs.archetype[:n] != APP)
-
-        rev = np.where(is_model, labs.revenue[:n], 0.0)
+        # One compiled pass over the lab table: rev and used as full-length arrays (their sums
+        # stay in numpy: pairwise summation), counts, maxima and each region's frontier.
+        rev, used, counts, frontier, used_max, mark_max = kernels.lab_summary(
+            labs.alive[:n],
+            labs.archetype[:n] == APP,
+            labs.revenue[:n],
+            labs.train_got[:n],
+            labs.inf_got[:n],
+            labs.best_flop[:n],
+            0.1 * w.frontier_flop,
+            labs.capability[:n],
+            labs.region[:n],
+            labs.mark[:n],
+            N_REGIONS,
+        )
         put("hhi_revenue", hhi(rev))
         earning = rev[rev > 0]  # few rows; a partition over many equal zeros is slow
         top3 = np.sort(earning)[-3:].sum()
-        put("top3_revenue_share", top3 / rev.sum() if rev.sum() > 0 else 0.0)
-        used = np.where(alive, labs.train_got[:n] + labs.inf_got[:n], 0.0)
+        rev_sum = rev.sum()
+        put("top3_revenue_share", top3 / rev_sum if rev_sum > 0 else 0.0)
         put("hhi_compute", hhi(used))
-        put("top1_compute_share", used.max(initial=0.0) / used.sum() if used.sum() > 0 else 0.0)
+        used_sum = used.sum()
+        put("top1_compute_share", used_max / used_sum if used_sum > 0 else 0.0)
         top5 = np.sort(used[used > 0])[-5:]
         put("hhi_compute_top5", hhi(top5))
         put(
             "top1_compute_share_top5", top5.max(initial=0.0) / top5.sum() if top5.sum() > 0 else 0.0
         )
-        put(
-            "n_frontier_labs",
-            float((is_model & (labs.best_flop[:n] >= 0.1 * w.frontier_flop)).sum()),
-        )
-        put("n_labs_alive", float(alive.sum()))
-        put("n_model_labs", float(is_model.sum()))
+        put("n_frontier_labs", float(counts[0]))
+        put("n_labs_alive", float(counts[1]))
+        put("n_model_labs", float(counts[2]))
 
         # Rolling capital-market windows.
         if st.round_labs:
@@ -253,8 +262,8 @@ class MetricRecorder:
 
         put("max_training_flop", w.frontier_flop)
         put("max_training_cost", w.frontier_cost)
-        put("n_labs_above_1e25", float((labs.best_flop[:n] >= 1e25).sum() + model.retired_above[0]))
-        put("n_labs_above_1e26", float((labs.best_flop[:n] >= 1e26).sum() + model.retired_above[1]))
+        put("n_labs_above_1e25", float(counts[3] + model.retired_above[0]))
+        put("n_labs_above_1e26", float(counts[4] + model.retired_above[1]))
 
         stock = (c.stock[: c.n] + c.leaked[: c.n]).sum(axis=1)
         by_loc = np.bincount(c.region[: c.n], weights=stock, minlength=N_REGIONS)
@@ -278,9 +287,6 @@ class MetricRecorder:
             put(f"vendor_shipped_h100e.{name}", float(v.shipped[i]))
             put(f"vendor_cn_h100e.{name}", float(v.shipped_cn[i]))
 
-        frontier = np.full(N_REGIONS, -np.inf)
-        has = np.flatnonzero(alive & np.isfinite(labs.capability[:n]))
-        np.maximum.at(frontier, labs.region[has], labs.capability[has])
         frontier[~np.isfinite(frontier)] = 0.0
         for i in range(N_REGIONS):
             put(f"frontier_capability.{REGIONS[i]}", float(frontier[i]))
@@ -292,7 +298,7 @@ class MetricRecorder:
         put("cross_bloc_capital_share", cross_bloc_share(flows))
         put("network_modularity_bloc", bloc_modularity(to_bloc_matrix(flows)))
         put("total_ai_revenue", st.total_revenue)
-        put("leader_valuation", float(np.where(alive, labs.mark[:n], 0.0).max(initial=0.0)))
+        put("leader_valuation", float(mark_max))
         put("hyperscaler_capex", float(c.capex[: c.n].sum()))
         open_c = c.alive[: c.n] & ~c.captive[: c.n] & (c.capacity[: c.n] > 0)
         lease = (

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import mesa
 import numpy as np
 
+from abm.kernels import compute as compute_kernels
 from abm.kernels import fundraising
 from abm.regions import BLOC_OF_REGION, N_REGIONS, REGIONS, WEST_BLOC
 from abm.table import Table
@@ -226,29 +227,37 @@ def compute_requests(model: AIMarketModel, rows: np.ndarray, inference_per_busd:
     its sales. Requests are capped by what the lab can pay at its expected price, inference
     (which earns revenue) first, then the final run, then research. ``rows``: the model labs.
     """
-    labs, s = model.labs, model.scenario.labs
-    target = labs.run_target[rows]
-    age = labs.run_age[rows]
-    active = (target > 0) & (age >= 0)
-    remaining = np.maximum(target - labs.run_done[rows], 0.0)
-    quarters_left = np.maximum(s.run_quarters - age, 1)
-    final = np.where(active, remaining / model.world.flop_per_h100e_quarter / quarters_left, 0.0)
-    final = np.minimum(final, model.world.site_h100e[labs.region[rows]])  # one site
-    working_towards = np.where(target > 0, target, next_run_flop(model, rows))
-    cycle = s.run_quarters + s.run_gap_quarters
-    research = s.experiment_overhead * working_towards / model.world.flop_per_h100e_quarter / cycle
-    # Inference for the demand its models drew last quarter, growing as total demand grows.
-    inference = labs.potential_revenue[rows] * model.demand_momentum * inference_per_busd
-    price = np.maximum(labs.lease_price[rows], 1e-12)
-    funds = labs.cash[rows] + labs.credit[rows] + labs.prepaid[rows] - labs.team_cost[rows]
-    spendable = np.maximum(funds, 0.0) / price
-    inference = np.minimum(inference, spendable)
-    final = np.minimum(final, np.maximum(spendable - inference, 0.0))
-    # Research spends at most a run cycle's share of what is left (the next run needs cash too).
-    research = np.minimum(research, np.maximum(spendable - inference - final, 0.0) / cycle)
-    labs.final_req[rows] = final
-    labs.train_req[rows] = final + research
-    labs.inf_req[rows] = inference
+    labs, s, w = model.labs, model.scenario.labs, model.world
+    # Compiled: the same per-row arithmetic as the numpy version in tests/abm/test_kernels_compute.py.
+    compute_kernels.compute_requests(
+        rows,
+        labs.run_target,
+        labs.run_age,
+        labs.run_done,
+        labs.last_flop,
+        labs.ambition,
+        labs.region,
+        labs.potential_revenue,
+        labs.lease_price,
+        labs.cash,
+        labs.credit,
+        labs.prepaid,
+        labs.team_cost,
+        w.site_h100e,
+        w.max_run_flop(s.run_quarters),
+        w.flop_per_h100e_quarter,
+        s.run_quarters,
+        s.run_quarters + s.run_gap_quarters,
+        s.run_multiple,
+        s.frontier_fraction,
+        w.entry_run_flop,
+        s.experiment_overhead,
+        model.demand_momentum,
+        inference_per_busd,
+        labs.final_req,
+        labs.train_req,
+        labs.inf_req,
+    )
 
 
 def progress_runs(
@@ -260,26 +269,23 @@ def progress_runs(
     runs completed this quarter.
     """
     labs, w, s = model.labs, model.world, model.scenario.labs
-    active = rows[(labs.run_target[rows] > 0) & (labs.run_age[rows] >= 0)]
-    final_got = np.minimum(labs.train_got[active], labs.final_req[active])
-    remaining = np.maximum(labs.run_target[active] - labs.run_done[active], 0.0)
-    labs.run_done[active] += np.minimum(final_got * w.flop_per_h100e_quarter, remaining)
     # A run's cost at the providers' cost of compute (hardware, energy, building), as Cottier
-    # et al. measure it; what the lab paid on top is the clouds' margin.
-    used = labs.train_got[active] + labs.inf_got[active]
-    labs.run_cost[active] += np.divide(
-        labs.compute_cost_basis[active] * final_got, used, out=np.zeros(active.size), where=used > 0
+    # et al. measure it; what the lab paid on top is the clouds' margin. Compiled; the numpy
+    # version is the reference in tests/abm/test_kernels_compute.py.
+    ended, done = compute_kernels.advance_runs(
+        rows,
+        labs.run_target,
+        labs.run_age,
+        labs.run_done,
+        labs.run_cost,
+        labs.idle,
+        labs.train_got,
+        labs.inf_got,
+        labs.final_req,
+        labs.compute_cost_basis,
+        w.flop_per_h100e_quarter,
+        s.run_quarters,
     )
-    labs.run_age[active] += 1
-    age, done_flop, target = labs.run_age[active], labs.run_done[active], labs.run_target[active]
-    finished = (
-        (done_flop >= 0.999 * target)
-        | ((age >= 2 * s.run_quarters) & (done_flop > 0))
-        | (age >= 4 * s.run_quarters)
-    )
-    labs.idle[rows] = np.where(labs.run_target[rows] > 0, 0, labs.idle[rows] + 1)
-    ended = active[finished]
-    done = ended[labs.run_done[ended] > 0]
     flop = labs.run_done[done].copy()
     cost = labs.run_cost[done].copy()
     cap = np.log10(flop) + labs.algo[done]

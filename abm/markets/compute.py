@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from abm.kernels import compute as kernels
+
 
 def serve_partners(request: np.ndarray, partner: np.ndarray, capacity: np.ndarray) -> np.ndarray:
     """Fill each lab's request from its partner cloud; a short partner rations pro rata.
@@ -46,30 +48,23 @@ def clear_spot(
         supply: (S,) H100e each cloud offers.
         price: (S,) each cloud's price.
 
+    Requests and supplies are non-negative.
+
     Returns:
         ``filled`` (B,), and pairs ``(buyer, supplier, amount)`` of the allocation.
     """
-    filled = np.zeros(len(request))
-    empty = (filled, np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0))
     if len(request) == 0 or len(supply) == 0:
-        return empty
+        return np.zeros(len(request)), np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
     od = np.argsort(-wtp, kind="stable")
     os_ = np.argsort(price, kind="stable")
-    r = request[od]
-    cum_d = np.cumsum(r)
-    cum_s = np.cumsum(supply[os_])
-    total = min(cum_d[-1], cum_s[-1])
-    if total <= 0:
-        return empty
-    filled[od] = np.clip(total - (cum_d - r), 0.0, r)
-    bps = np.unique(np.concatenate(([0.0, total], cum_d[cum_d < total], cum_s[cum_s < total])))
-    lengths = np.diff(bps)
-    keep = lengths > 0
-    mids = (bps[:-1] + bps[1:])[keep] / 2.0
-    # Clip: a midpoint within rounding of the last breakpoint belongs to the last buyer/supplier.
-    buyer = od[np.minimum(np.searchsorted(cum_d, mids, side="right"), len(od) - 1)]
-    supplier = os_[np.minimum(np.searchsorted(cum_s, mids, side="right"), len(os_) - 1)]
-    return filled, buyer, supplier, lengths[keep]
+    # The overlap of cumulative demand and supply, segment by segment (compiled; the same
+    # breakpoints, midpoints and searches as the numpy formulation in the kernel's test).
+    return kernels.spot_allocation(
+        np.ascontiguousarray(request, dtype=np.float64),
+        np.ascontiguousarray(supply, dtype=np.float64),
+        od,
+        os_,
+    )
 
 
 def lease_price(

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from abm.kernels import compute as kernels
 from abm.markets.compute import clear_spot, serve_partners
 from abm.network import COMPUTE
 from abm.regions import CN
@@ -57,7 +58,8 @@ def fund_labs(model: AIMarketModel) -> None:
     grants = pol.lab_subsidy + pol.public_compute * np.array(model.public_compute_price)
     funded = np.flatnonzero(grants > 0)
     if funded.size:
-        state_backed = alive & np.isin(labs.archetype[:n], (CHAMPION, CHALLENGER))
+        arch = labs.archetype[:n]
+        state_backed = alive & ((arch == CHAMPION) | (arch == CHALLENGER))
     for region in funded:
         who = np.flatnonzero(state_backed & (labs.region[:n] == region))
         if who.size:
@@ -199,43 +201,30 @@ def _settle(
     first); split it between inference and training; log compute flows. ``buyer`` holds
     positions in ``rows``."""
     labs, c = model.labs, model.clouds
-    k, nh = rows.size, c.n
-    cost = amount * c.price[seller]
-    # A lab that cannot pay for all it got at these prices takes less, pro rata. Credits pay
-    # only the partner; cash pays the rest. Largest x in [0, 1] with
-    # x*other + max(x*partner - credit, 0) <= cash:
-    at_partner = seller == labs.partner[rows[buyer]]
-    owed_p = np.bincount(buyer, weights=np.where(at_partner, cost, 0.0), minlength=k)
-    owed_o = np.bincount(buyer, weights=np.where(at_partner, 0.0, cost), minlength=k)
-    cash, credit, prepaid = labs.cash[rows], labs.credit[rows], labs.prepaid[rows]
-    partner_funds = credit + prepaid
-    x_cash = np.minimum(1.0, np.divide(cash, owed_o, out=np.ones(k), where=owed_o > 0))
-    owed = owed_p + owed_o
-    x_all = np.minimum(1.0, np.divide(cash + partner_funds, owed, out=np.ones(k), where=owed > 0))
-    scale = np.where(x_cash * owed_p <= partner_funds, x_cash, x_all)
-    amount = amount * scale[buyer]
-    cost = cost * scale[buyer]
-    got = np.bincount(buyer, weights=amount, minlength=k)
-    total = owed * scale
-    # At the partner: prepaid compute first (already paid), then credits, then cash.
-    from_prepaid = np.minimum(owed_p * scale, prepaid)
-    from_credit = np.minimum(owed_p * scale - from_prepaid, credit)
-    labs.prepaid[rows] = prepaid - from_prepaid
-    labs.credit[rows] = credit - from_credit
-    labs.cash[rows] = cash - (total - from_prepaid - from_credit)
-    received = np.bincount(seller, weights=cost, minlength=nh)
-    prepaid_used = np.bincount(
-        np.maximum(labs.partner[rows], 0), weights=from_prepaid, minlength=nh
+    nh = c.n
+    # Compiled (abm/kernels/compute.py; the numpy version is its test's reference). A lab that
+    # cannot pay for all it got at these prices takes less, pro rata; credits pay only the
+    # partner, cash the rest; at the partner, prepaid compute first, then credits, then cash.
+    cost, received, prepaid_used = kernels.settle(
+        rows,
+        buyer,
+        seller,
+        amount,
+        c.price,
+        c.amortised,
+        nh,
+        labs.partner,
+        labs.cash,
+        labs.credit,
+        labs.prepaid,
+        labs.inf_req,
+        labs.compute_spend,
+        labs.compute_cost_basis,
+        labs.inf_got,
+        labs.train_got,
     )
     c.cash[:nh] += received - prepaid_used
     c.lease_rev[:nh] = received
-    labs.compute_spend[rows] = total
-    labs.compute_cost_basis[rows] = np.bincount(
-        buyer, weights=amount * c.amortised[seller], minlength=k
-    )
-    inf_got = np.minimum(labs.inf_req[rows], got)
-    labs.inf_got[rows] = inf_got
-    labs.train_got[rows] = got - inf_got
     model.flows.log(
         model.quarter_index,
         COMPUTE,

@@ -67,7 +67,10 @@ def _exits(model: AIMarketModel) -> None:
         s.max_failed_rounds,
     )
     bought = _acquisitions(model, targets) if targets.size else np.empty(0, np.int64)
-    bankrupt = np.setdiff1d(targets, bought)
+    # targets ascending and distinct, bought among them: np.setdiff1d without its sorts.
+    gone = np.zeros(labs.n, dtype=bool)
+    gone[bought] = True
+    bankrupt = targets[~gone[targets]]
     _retire(model, bankrupt)
     _retire(model, stillborn)
     model.event_log.add(q, "bankruptcy", labs.uid[bankrupt], amount=labs.raised_total[bankrupt])
@@ -108,8 +111,11 @@ def _acquisitions(model: AIMarketModel, targets: np.ndarray) -> np.ndarray:
     targets = targets[((labs.archetype[targets] != APP) & near_frontier) | real_share]
     if targets.size == 0:
         return targets
-    buyers = np.flatnonzero(labs.alive[:n] & np.isin(labs.archetype[:n], (FRONTIER, BIGTECH)))
-    buyers = np.setdiff1d(buyers, targets)
+    arch = labs.archetype[:n]
+    # Frontier and big-tech labs that are not themselves targets, ascending (as np.setdiff1d).
+    buyer_ok = labs.alive[:n] & ((arch == FRONTIER) | (arch == BIGTECH))
+    buyer_ok[targets] = False
+    buyers = np.flatnonzero(buyer_ok)
     if buyers.size == 0:
         return np.empty(0, np.int64)
     # A big-tech buyer can call on its parent for a quarter of the parent's cash flow.
@@ -176,13 +182,13 @@ def _strategic_acquisitions(model: AIMarketModel) -> None:
     lead = leader[main]
     gap = labs.capability[lead] - labs.capability[m]
     candidate = (
-        np.isin(arch, (FRONTIER, OPEN_WEIGHT, CHAMPION, CHALLENGER))
+        ((arch == FRONTIER) | (arch == OPEN_WEIGHT) | (arch == CHAMPION) | (arch == CHALLENGER))
         & (labs.patron[m] <= 0)
         & (s_t >= 0.03)
         & (s_t <= 0.3)
         & (lead != m)
         & (gap < 0.5)
-        & np.isin(labs.archetype[lead], (FRONTIER, BIGTECH))
+        & ((labs.archetype[lead] == FRONTIER) | (labs.archetype[lead] == BIGTECH))
         & (_BLOC[labs.region[lead]] == _BLOC[labs.region[m]])
     )
     pick = np.flatnonzero(candidate)

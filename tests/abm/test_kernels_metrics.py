@@ -19,3 +19,45 @@ def test_funding_by_lab_matches_numpy(seed, n, top):
     want = np.bincount(inv, weights=amount)
     got = metrics.funding_by_lab(uid, amount)
     assert got.tobytes() == want.tobytes() and got.size == uniq.size
+
+
+def _lab_summary_numpy(alive, is_app, revenue, train, inf, best, threshold, cap, region, mark, nr):
+    """The numpy code ``lab_summary`` replaced (``MetricsRecorder.record``)."""
+    is_model = alive & ~is_app
+    rev = np.where(is_model, revenue, 0.0)
+    used = np.where(alive, train + inf, 0.0)
+    counts = np.array(
+        [
+            (is_model & (best >= threshold)).sum(),
+            alive.sum(),
+            is_model.sum(),
+            (best >= 1e25).sum(),
+            (best >= 1e26).sum(),
+        ]
+    )
+    frontier = np.full(nr, -np.inf)
+    has = np.flatnonzero(alive & np.isfinite(cap))
+    np.maximum.at(frontier, region[has], cap[has])
+    mark_max = np.where(alive, mark, 0.0).max(initial=0.0)
+    return rev, used, counts, frontier, used.max(initial=0.0), mark_max
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 3000))
+def test_lab_summary_matches_numpy(seed, n):
+    rng = np.random.default_rng(seed)
+    alive = rng.random(n) < 0.7
+    is_app = rng.random(n) < 0.5
+    revenue = np.where(rng.random(n) < 0.3, rng.lognormal(0.0, 2.0, n), 0.0)
+    train = np.where(rng.random(n) < 0.4, rng.lognormal(8.0, 2.0, n), 0.0)
+    inf = np.where(rng.random(n) < 0.4, rng.lognormal(8.0, 2.0, n), 0.0)
+    best = 10.0 ** rng.uniform(20.0, 27.0, n)
+    cap = np.where(rng.random(n) < 0.2, -np.inf, rng.normal(25.0, 1.0, n))
+    cap[rng.random(n) < 0.05] = np.nan
+    region = rng.integers(0, 5, n).astype(np.int8)
+    mark = rng.lognormal(0.0, 2.0, n)
+    args = (alive, is_app, revenue, train, inf, best, 1e25, cap, region, mark, 5)
+    got = metrics.lab_summary(*args)
+    want = _lab_summary_numpy(*args)
+    for g, w in zip(got, want, strict=True):
+        assert np.asarray(g).tobytes() == np.asarray(w, dtype=np.asarray(g).dtype).tobytes()

@@ -1,0 +1,304 @@
+"""Compiled loops of the cloud compute market (``abm/markets/compute.py``).
+
+Quantities are useful H100e for one quarter. The kernels reproduce the numpy code they replaced
+bit for bit (``tests/abm/test_kernels_compute.py`` keeps that code as the reference): running
+sums are accumulated in ``np.cumsum`` order, and the sorts stay in numpy (stable argsorts,
+passed in).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from abm.kernels import kernel, maximum, minimum
+
+
+@kernel
+def spot_allocation(
+    request: np.ndarray, supply: np.ndarray, od: np.ndarray, os_: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Priority rationing of ``request`` (B,) H100e against ``supply`` (S,) H100e, buyers in
+    the order ``od`` (highest willingness to pay first), suppliers in the order ``os_``
+    (cheapest first); both non-empty, requests and supplies positive.
+
+    Returns ``filled`` (B,) H100e and the pairs ``(buyer, supplier, amount)``: the overlap of
+    the buyers' cumulative demand with the suppliers' cumulative supply. Each pair is found
+    as ``clear_spot`` found it: the segments between the sorted distinct breakpoints (0, the
+    cumulative sums below the total, the total), each assigned by its midpoint to the first
+    buyer and supplier whose cumulative sum exceeds it (``np.searchsorted(side="right")``,
+    clipped to the last).
+    """
+    nb, ns = od.size, os_.size
+    filled = np.zeros(request.size)
+    cum_d = np.empty(nb)
+    acc = 0.0
+    for i in range(nb):
+        acc += request[od[i]]
+        cum_d[i] = acc
+    cum_s = np.empty(ns)
+    acc = 0.0
+    for j in range(ns):
+        acc += supply[os_[j]]
+        cum_s[j] = acc
+    total = cum_s[ns - 1] if cum_s[ns - 1] < cum_d[nb - 1] else cum_d[nb - 1]
+    if total <= 0:
+        return filled, np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
+    for i in range(nb):
+        r = request[od[i]]
+        filled[od[i]] = minimum(maximum(total - (cum_d[i] - r), 0.0), r)
+    # Sorted distinct breakpoints: 0, the running sums below the total (a merge), the total.
+    bps = np.empty(nb + ns + 2)
+    bps[0] = 0.0
+    k = 1
+    i = 0
+    j = 0
+    while True:
+        di = cum_d[i] if i < nb and cum_d[i] < total else np.inf
+        sj = cum_s[j] if j < ns and cum_s[j] < total else np.inf
+        if di == np.inf and sj == np.inf:
+            break
+        if di <= sj:
+            v = di
+            i += 1
+        else:
+            v = sj
+            j += 1
+        if v != bps[k - 1]:
+            bps[k] = v
+            k += 1
+    if total != bps[k - 1]:
+        bps[k] = total
+        k += 1
+    buyer = np.empty(k - 1, np.int64)
+    supplier = np.empty(k - 1, np.int64)
+    amount = np.empty(k - 1)
+    m = 0
+    pb = 0
+    ps = 0
+    for t in range(k - 1):
+        length = bps[t + 1] - bps[t]
+        if not length > 0:
+            continue
+        mid = (bps[t] + bps[t + 1]) / 2.0
+        while pb < nb and cum_d[pb] <= mid:
+            pb += 1
+        while ps < ns and cum_s[ps] <= mid:
+            ps += 1
+        buyer[m] = od[pb if pb < nb else nb - 1]
+        supplier[m] = os_[ps if ps < ns else ns - 1]
+        amount[m] = length
+        m += 1
+    return filled, buyer[:m], supplier[:m], amount[:m]
+
+
+@kernel
+def compute_requests(
+    rows: np.ndarray,
+    run_target: np.ndarray,
+    run_age: np.ndarray,
+    run_done: np.ndarray,
+    last_flop: np.ndarray,
+    ambition: np.ndarray,
+    region: np.ndarray,
+    potential_revenue: np.ndarray,
+    lease_price: np.ndarray,
+    cash: np.ndarray,
+    credit: np.ndarray,
+    prepaid: np.ndarray,
+    team_cost: np.ndarray,
+    site_h100e: np.ndarray,
+    max_run_flop: np.ndarray,
+    flop_per_h100e_quarter: float,
+    run_quarters: int,
+    cycle: int,
+    run_multiple: float,
+    frontier_fraction: float,
+    entry_run_flop: float,
+    experiment_overhead: float,
+    demand_momentum: float,
+    inference_per_busd: float,
+    final_req: np.ndarray,
+    train_req: np.ndarray,
+    inf_req: np.ndarray,
+) -> None:
+    """``agents.lab.compute_requests`` for the lab-table ``rows``, written into ``final_req``,
+    ``train_req`` and ``inf_req`` (useful H100e this quarter).
+
+    Per row, the same operations in the same order as the numpy code: the final run's share
+    (FLOP left / FLOP per H100e-quarter / quarters left, at most one site of the region's
+    ``site_h100e``), research for the run worked towards (``next_run_flop`` where no run is
+    planned; ``max_run_flop`` FLOP by region), inference for last quarter's potential revenue
+    (USD B) grown by ``demand_momentum`` at ``inference_per_busd`` H100e per USD B, all capped
+    by what cash + credit + prepaid - team cost (USD B) buys at the lease price (USD B per
+    H100e-quarter): inference first, then the final run, then a cycle's share for research.
+    """
+    for j in range(rows.size):
+        i = rows[j]
+        target = run_target[i]
+        age = run_age[i]
+        remaining = maximum(target - run_done[i], 0.0)
+        quarters_left = run_quarters - age
+        if quarters_left < 1:
+            quarters_left = 1
+        final = 0.0
+        if target > 0 and age >= 0:
+            final = remaining / flop_per_h100e_quarter / quarters_left
+        final = minimum(final, site_h100e[region[i]])
+        if target > 0:
+            working_towards = target
+        else:
+            ceiling = ambition[i] * max_run_flop[region[i]]
+            step = maximum(run_multiple * last_flop[i], frontier_fraction * ceiling)
+            working_towards = maximum(minimum(step, ceiling), entry_run_flop)
+        research = experiment_overhead * working_towards / flop_per_h100e_quarter / cycle
+        inference = potential_revenue[i] * demand_momentum * inference_per_busd
+        price = maximum(lease_price[i], 1e-12)
+        funds = cash[i] + credit[i] + prepaid[i] - team_cost[i]
+        spendable = maximum(funds, 0.0) / price
+        inference = minimum(inference, spendable)
+        final = minimum(final, maximum(spendable - inference, 0.0))
+        research = minimum(research, maximum(spendable - inference - final, 0.0) / cycle)
+        final_req[i] = final
+        train_req[i] = final + research
+        inf_req[i] = inference
+
+
+@kernel
+def settle(
+    rows: np.ndarray,
+    buyer: np.ndarray,
+    seller: np.ndarray,
+    amount: np.ndarray,
+    price: np.ndarray,
+    amortised: np.ndarray,
+    n_clouds: int,
+    partner: np.ndarray,
+    cash: np.ndarray,
+    credit: np.ndarray,
+    prepaid: np.ndarray,
+    inf_req: np.ndarray,
+    compute_spend: np.ndarray,
+    compute_cost_basis: np.ndarray,
+    inf_got: np.ndarray,
+    train_got: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Labs pay for the compute they got (``abm.phases.compute._settle``).
+
+    ``(buyer, seller, amount)``: allocated H100e by position in the lab-table ``rows`` and
+    cloud row; ``price`` USD B per H100e-quarter and ``amortised`` (the clouds' cost basis) by
+    cloud. A lab that cannot pay for all it got takes less, pro rata (the largest x in [0, 1]
+    with x*other + max(x*partner - credit, 0) <= cash); at its partner it pays from prepaid
+    compute, then credits, then cash. Updates ``cash``, ``credit``, ``prepaid`` (USD B) and
+    writes ``compute_spend`` (USD B), ``compute_cost_basis``, ``inf_got``, ``train_got``
+    (H100e) for ``rows``. Returns each pair's cost after scaling (USD B), what each cloud
+    received (USD B, per pair in order, as ``np.bincount``) and the prepaid compute used at
+    each cloud (USD B). The same operations in the same order as the numpy code.
+    """
+    k = rows.size
+    npairs = buyer.size
+    cost = np.empty(npairs)
+    owed_p = np.zeros(k)
+    owed_o = np.zeros(k)
+    for e in range(npairs):
+        b = buyer[e]
+        cost[e] = amount[e] * price[seller[e]]
+        if seller[e] == partner[rows[b]]:
+            owed_p[b] += cost[e]
+            owed_o[b] += 0.0
+        else:
+            owed_p[b] += 0.0
+            owed_o[b] += cost[e]
+    scale = np.empty(k)
+    for j in range(k):
+        i = rows[j]
+        x_cash = minimum(1.0, cash[i] / owed_o[j] if owed_o[j] > 0 else 1.0)
+        owed = owed_p[j] + owed_o[j]
+        partner_funds = credit[i] + prepaid[i]
+        x_all = minimum(1.0, (cash[i] + partner_funds) / owed if owed > 0 else 1.0)
+        scale[j] = x_cash if x_cash * owed_p[j] <= partner_funds else x_all
+    got = np.zeros(k)
+    basis = np.zeros(k)
+    received = np.zeros(n_clouds)
+    for e in range(npairs):
+        b = buyer[e]
+        a = amount[e] * scale[b]
+        cost[e] = cost[e] * scale[b]
+        got[b] += a
+        basis[b] += a * amortised[seller[e]]
+        received[seller[e]] += cost[e]
+    prepaid_used = np.zeros(n_clouds)
+    for j in range(k):
+        i = rows[j]
+        s = scale[j]
+        total = (owed_p[j] + owed_o[j]) * s
+        from_prepaid = minimum(owed_p[j] * s, prepaid[i])
+        from_credit = minimum(owed_p[j] * s - from_prepaid, credit[i])
+        prepaid[i] = prepaid[i] - from_prepaid
+        credit[i] = credit[i] - from_credit
+        cash[i] = cash[i] - (total - from_prepaid - from_credit)
+        p = partner[i] if partner[i] > 0 else 0
+        prepaid_used[p] += from_prepaid
+        compute_spend[i] = total
+        compute_cost_basis[i] = basis[j]
+        ig = minimum(inf_req[i], got[j])
+        inf_got[i] = ig
+        train_got[i] = got[j] - ig
+    return cost, received, prepaid_used
+
+
+@kernel
+def advance_runs(
+    rows: np.ndarray,
+    run_target: np.ndarray,
+    run_age: np.ndarray,
+    run_done: np.ndarray,
+    run_cost: np.ndarray,
+    idle: np.ndarray,
+    train_got: np.ndarray,
+    inf_got: np.ndarray,
+    final_req: np.ndarray,
+    compute_cost_basis: np.ndarray,
+    flop_per_h100e_quarter: float,
+    run_quarters: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The bookkeeping part of ``agents.lab.progress_runs`` for the lab-table ``rows``.
+
+    Each running run (target > 0, age >= 0) adds the FLOP of its final-run compute this quarter
+    (H100e got, at most the final request, x FLOP per H100e-quarter; at most what is left of
+    the target), and that compute's share of the lab's cost basis (USD B) to its cost; its age
+    grows by one quarter. ``idle`` counts quarters without a run. Returns the rows whose run
+    ended (done: within 0.1 % of target; overdue: 2 x ``run_quarters`` with some FLOP done, or
+    4 x) and those among them with FLOP done, both in row order. The same operations in the
+    same order as the numpy code.
+    """
+    ended = np.empty(rows.size, np.int64)
+    n_ended = 0
+    for j in range(rows.size):
+        i = rows[j]
+        if run_target[i] > 0 and run_age[i] >= 0:
+            final_got = minimum(train_got[i], final_req[i])
+            remaining = maximum(run_target[i] - run_done[i], 0.0)
+            run_done[i] = run_done[i] + minimum(final_got * flop_per_h100e_quarter, remaining)
+            used = train_got[i] + inf_got[i]
+            run_cost[i] = run_cost[i] + (
+                compute_cost_basis[i] * final_got / used if used > 0 else 0.0
+            )
+            run_age[i] = run_age[i] + 1
+            age = run_age[i]
+            done_flop = run_done[i]
+            if (
+                (done_flop >= 0.999 * run_target[i])
+                or ((age >= 2 * run_quarters) and (done_flop > 0))
+                or (age >= 4 * run_quarters)
+            ):
+                ended[n_ended] = i
+                n_ended += 1
+        idle[i] = 0 if run_target[i] > 0 else idle[i] + 1
+    ended = ended[:n_ended]
+    done = np.empty(n_ended, np.int64)
+    n_done = 0
+    for e in range(n_ended):
+        if run_done[ended[e]] > 0:
+            done[n_done] = ended[e]
+            n_done += 1
+    return ended, done[:n_done]

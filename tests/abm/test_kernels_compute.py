@@ -1,0 +1,288 @@
+"""The compiled compute-market kernels give bit for bit what the numpy code they replaced gave."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from abm.kernels import compute as kernels
+from abm.markets.compute import clear_spot
+
+
+def _clear_spot_numpy(request, wtp, supply, price):
+    """``clear_spot`` as it was before ``kernels.compute.spot_allocation``."""
+    filled = np.zeros(len(request))
+    empty = (filled, np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0))
+    if len(request) == 0 or len(supply) == 0:
+        return empty
+    od = np.argsort(-wtp, kind="stable")
+    os_ = np.argsort(price, kind="stable")
+    r = request[od]
+    cum_d = np.cumsum(r)
+    cum_s = np.cumsum(supply[os_])
+    total = min(cum_d[-1], cum_s[-1])
+    if total <= 0:
+        return empty
+    filled[od] = np.clip(total - (cum_d - r), 0.0, r)
+    bps = np.unique(np.concatenate(([0.0, total], cum_d[cum_d < total], cum_s[cum_s < total])))
+    lengths = np.diff(bps)
+    keep = lengths > 0
+    mids = (bps[:-1] + bps[1:])[keep] / 2.0
+    buyer = od[np.minimum(np.searchsorted(cum_d, mids, side="right"), len(od) - 1)]
+    supplier = os_[np.minimum(np.searchsorted(cum_s, mids, side="right"), len(os_) - 1)]
+    return filled, buyer, supplier, lengths[keep]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    nb=st.integers(0, 300),
+    ns=st.integers(0, 12),
+    coarse=st.booleans(),
+    zeros=st.booleans(),
+)
+def test_clear_spot_matches_numpy(seed, nb, ns, coarse, zeros):
+    rng = np.random.default_rng(seed)
+    if coarse:  # small integers: equal running sums, ties in price and willingness to pay
+        request = rng.integers(1, 4, nb).astype(float)
+        supply = rng.integers(1, 40, ns).astype(float)
+        wtp = rng.integers(0, 3, nb).astype(float)
+        price = rng.integers(0, 3, ns).astype(float)
+    else:
+        request = rng.lognormal(5.0, 3.0, nb)
+        supply = rng.lognormal(8.0, 3.0, ns)
+        wtp = rng.normal(0.0, 1.0, nb)
+        price = rng.lognormal(0.0, 1.0, ns)
+    if zeros:
+        request[rng.random(nb) < 0.3] = 0.0
+        supply[rng.random(ns) < 0.3] = 0.0
+    got = clear_spot(request, wtp, supply, price)
+    want = _clear_spot_numpy(request, wtp, supply, price)
+    for g, w in zip(got, want, strict=True):
+        assert g.dtype == w.dtype and g.tobytes() == w.tobytes()
+
+
+def _compute_requests_numpy(a, rows, c):
+    """``agents.lab.compute_requests`` (with ``next_run_flop``) as it was before the kernel."""
+    target = a["run_target"][rows]
+    age = a["run_age"][rows]
+    active = (target > 0) & (age >= 0)
+    remaining = np.maximum(target - a["run_done"][rows], 0.0)
+    quarters_left = np.maximum(c["run_quarters"] - age, 1)
+    final = np.where(active, remaining / c["fpq"] / quarters_left, 0.0)
+    final = np.minimum(final, c["site_h100e"][a["region"][rows]])
+    ceiling = a["ambition"][rows] * c["max_run_flop"][a["region"][rows]]
+    step = np.maximum(c["run_multiple"] * a["last_flop"][rows], c["frontier_fraction"] * ceiling)
+    nxt = np.maximum(np.minimum(step, ceiling), c["entry_run_flop"])
+    working_towards = np.where(target > 0, target, nxt)
+    cycle = c["cycle"]
+    research = c["experiment_overhead"] * working_towards / c["fpq"] / cycle
+    inference = a["potential_revenue"][rows] * c["momentum"] * c["inference_per_busd"]
+    price = np.maximum(a["lease_price"][rows], 1e-12)
+    funds = a["cash"][rows] + a["credit"][rows] + a["prepaid"][rows] - a["team_cost"][rows]
+    spendable = np.maximum(funds, 0.0) / price
+    inference = np.minimum(inference, spendable)
+    final = np.minimum(final, np.maximum(spendable - inference, 0.0))
+    research = np.minimum(research, np.maximum(spendable - inference - final, 0.0) / cycle)
+    return final, final + research, inference
+
+
+@settings(max_examples=100, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 400))
+def test_compute_requests_matches_numpy(seed, n):
+    rng = np.random.default_rng(seed)
+
+    def money():
+        return rng.lognormal(-2.0, 3.0, n) * np.where(rng.random(n) < 0.2, -1.0, 1.0)
+
+    a = {
+        "run_target": np.where(rng.random(n) < 0.5, 10.0 ** rng.uniform(22, 27, n), 0.0),
+        "run_age": rng.integers(-3, 12, n).astype(np.int16),
+        "run_done": np.where(rng.random(n) < 0.5, 10.0 ** rng.uniform(22, 27, n), 0.0),
+        "last_flop": np.where(rng.random(n) < 0.7, 10.0 ** rng.uniform(20, 26, n), 0.0),
+        "ambition": rng.uniform(0.01, 1.0, n),
+        "region": rng.integers(0, 5, n).astype(np.int8),
+        "potential_revenue": np.where(rng.random(n) < 0.5, rng.lognormal(-3.0, 3.0, n), 0.0),
+        "lease_price": np.where(rng.random(n) < 0.1, 0.0, rng.lognormal(-13.0, 0.5, n)),
+        "cash": money(),
+        "credit": np.where(rng.random(n) < 0.3, rng.lognormal(-2.0, 2.0, n), 0.0),
+        "prepaid": np.where(rng.random(n) < 0.3, rng.lognormal(-2.0, 2.0, n), 0.0),
+        "team_cost": rng.lognormal(-4.0, 2.0, n),
+    }
+    c = {
+        "site_h100e": 10.0 ** rng.uniform(3, 6, 5),
+        "max_run_flop": 10.0 ** rng.uniform(24, 28, 5),
+        "fpq": 7.8e21 * rng.uniform(0.5, 1.0),
+        "run_quarters": int(rng.integers(1, 5)),
+        "cycle": int(rng.integers(2, 8)),
+        "run_multiple": float(rng.uniform(1.0, 10.0)),
+        "frontier_fraction": float(rng.uniform(0.0, 0.5)),
+        "entry_run_flop": float(10.0 ** rng.uniform(20, 24)),
+        "experiment_overhead": float(rng.uniform(0.0, 3.0)),
+        "momentum": float(rng.uniform(1.0, 1.5)),
+        "inference_per_busd": float(rng.lognormal(10.0, 1.0)),
+    }
+    rows = np.sort(rng.choice(n, size=int(rng.integers(0, n + 1)), replace=False)).astype(np.int64)
+    out = [np.full(n, -7.0) for _ in range(3)]
+    kernels.compute_requests(
+        rows,
+        *(a[k] for k in a),
+        c["site_h100e"],
+        c["max_run_flop"],
+        c["fpq"],
+        c["run_quarters"],
+        c["cycle"],
+        c["run_multiple"],
+        c["frontier_fraction"],
+        c["entry_run_flop"],
+        c["experiment_overhead"],
+        c["momentum"],
+        c["inference_per_busd"],
+        *out,
+    )
+    want = _compute_requests_numpy(a, rows, c)
+    for g, w in zip(out, want, strict=True):
+        assert g[rows].tobytes() == w.tobytes()
+    untouched = np.ones(n, dtype=bool)
+    untouched[rows] = False
+    assert all((g[untouched] == -7.0).all() for g in out)
+
+
+def _settle_numpy(rows, buyer, seller, amount, price, amortised, nh, labs):
+    """The arithmetic of ``abm.phases.compute._settle`` as it was before ``kernels.settle``."""
+    k = rows.size
+    cost = amount * price[seller]
+    at_partner = seller == labs["partner"][rows[buyer]]
+    owed_p = np.bincount(buyer, weights=np.where(at_partner, cost, 0.0), minlength=k)
+    owed_o = np.bincount(buyer, weights=np.where(at_partner, 0.0, cost), minlength=k)
+    cash, credit, prepaid = labs["cash"][rows], labs["credit"][rows], labs["prepaid"][rows]
+    partner_funds = credit + prepaid
+    x_cash = np.minimum(1.0, np.divide(cash, owed_o, out=np.ones(k), where=owed_o > 0))
+    owed = owed_p + owed_o
+    x_all = np.minimum(1.0, np.divide(cash + partner_funds, owed, out=np.ones(k), where=owed > 0))
+    scale = np.where(x_cash * owed_p <= partner_funds, x_cash, x_all)
+    amount = amount * scale[buyer]
+    cost = cost * scale[buyer]
+    got = np.bincount(buyer, weights=amount, minlength=k)
+    total = owed * scale
+    from_prepaid = np.minimum(owed_p * scale, prepaid)
+    from_credit = np.minimum(owed_p * scale - from_prepaid, credit)
+    out = {k_: v.copy() for k_, v in labs.items()}
+    out["prepaid"][rows] = prepaid - from_prepaid
+    out["credit"][rows] = credit - from_credit
+    out["cash"][rows] = cash - (total - from_prepaid - from_credit)
+    received = np.bincount(seller, weights=cost, minlength=nh)
+    prepaid_used = np.bincount(
+        np.maximum(labs["partner"][rows], 0), weights=from_prepaid, minlength=nh
+    )
+    out["compute_spend"][rows] = total
+    out["compute_cost_basis"][rows] = np.bincount(
+        buyer, weights=amount * amortised[seller], minlength=k
+    )
+    inf_got = np.minimum(labs["inf_req"][rows], got)
+    out["inf_got"][rows] = inf_got
+    out["train_got"][rows] = got - inf_got
+    return cost, received, prepaid_used, out
+
+
+@settings(max_examples=100, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 300), nh=st.integers(1, 12))
+def test_settle_matches_numpy(seed, n, nh):
+    rng = np.random.default_rng(seed)
+    labs = {
+        "partner": np.where(rng.random(n) < 0.4, rng.integers(0, nh, n), -1).astype(np.int32),
+        "cash": rng.lognormal(-2.0, 3.0, n) * np.where(rng.random(n) < 0.2, -1.0, 1.0),
+        "credit": np.where(rng.random(n) < 0.3, rng.lognormal(-2.0, 2.0, n), 0.0),
+        "prepaid": np.where(rng.random(n) < 0.3, rng.lognormal(-2.0, 2.0, n), 0.0),
+        "inf_req": np.where(rng.random(n) < 0.5, rng.lognormal(8.0, 2.0, n), 0.0),
+        "compute_spend": rng.random(n),
+        "compute_cost_basis": rng.random(n),
+        "inf_got": rng.random(n),
+        "train_got": rng.random(n),
+    }
+    rows = np.flatnonzero(rng.random(n) < 0.6)
+    k = rows.size
+    npairs = int(rng.integers(0, 3 * k + 1)) if k else 0
+    buyer = rng.integers(0, max(k, 1), npairs)
+    # Some pairs at the buyer's partner, the rest anywhere.
+    seller = rng.integers(0, nh, npairs)
+    at_p = (rng.random(npairs) < 0.5) & (labs["partner"][rows[buyer]] >= 0) if k else []
+    seller = np.where(at_p, labs["partner"][rows[buyer]] if k else 0, seller).astype(np.int64)
+    amount = rng.lognormal(6.0, 3.0, npairs)
+    price = rng.lognormal(-13.0, 0.5, nh)
+    amortised = rng.lognormal(-13.5, 0.5, nh)
+    want = _settle_numpy(rows, buyer, seller, amount, price, amortised, nh, labs)
+    got_labs = {k_: v.copy() for k_, v in labs.items()}
+    g = got_labs
+    got = kernels.settle(
+        rows,
+        buyer,
+        seller,
+        amount,
+        price,
+        amortised,
+        nh,
+        g["partner"],
+        g["cash"],
+        g["credit"],
+        g["prepaid"],
+        g["inf_req"],
+        g["compute_spend"],
+        g["compute_cost_basis"],
+        g["inf_got"],
+        g["train_got"],
+    )
+    for a, b in zip(got, want[:3], strict=True):
+        assert a.tobytes() == b.tobytes()
+    for key, arr in want[3].items():
+        assert got_labs[key].tobytes() == arr.tobytes(), key
+
+
+def _advance_runs_numpy(labs, rows, fpq, rq):
+    """The bookkeeping of ``agents.lab.progress_runs`` as it was before ``advance_runs``."""
+    active = rows[(labs["run_target"][rows] > 0) & (labs["run_age"][rows] >= 0)]
+    final_got = np.minimum(labs["train_got"][active], labs["final_req"][active])
+    remaining = np.maximum(labs["run_target"][active] - labs["run_done"][active], 0.0)
+    labs["run_done"][active] += np.minimum(final_got * fpq, remaining)
+    used = labs["train_got"][active] + labs["inf_got"][active]
+    labs["run_cost"][active] += np.divide(
+        labs["compute_cost_basis"][active] * final_got,
+        used,
+        out=np.zeros(active.size),
+        where=used > 0,
+    )
+    labs["run_age"][active] += 1
+    age, done_flop = labs["run_age"][active], labs["run_done"][active]
+    target = labs["run_target"][active]
+    finished = (done_flop >= 0.999 * target) | ((age >= 2 * rq) & (done_flop > 0)) | (age >= 4 * rq)
+    labs["idle"][rows] = np.where(labs["run_target"][rows] > 0, 0, labs["idle"][rows] + 1)
+    ended = active[finished]
+    return ended, ended[labs["run_done"][ended] > 0]
+
+
+@settings(max_examples=100, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 400), rq=st.integers(1, 4))
+def test_advance_runs_matches_numpy(seed, n, rq):
+    rng = np.random.default_rng(seed)
+    target = 10.0 ** rng.uniform(22, 27, n)
+    labs = {
+        "run_target": np.where(rng.random(n) < 0.6, target, 0.0),
+        "run_age": rng.integers(-2, 4 * rq + 2, n).astype(np.int16),
+        "run_done": np.where(rng.random(n) < 0.6, target * rng.uniform(0.0, 1.2, n), 0.0),
+        "run_cost": np.where(rng.random(n) < 0.5, rng.lognormal(-2.0, 2.0, n), 0.0),
+        "idle": rng.integers(0, 20, n).astype(np.int16),
+        "train_got": np.where(rng.random(n) < 0.6, rng.lognormal(8.0, 3.0, n), 0.0),
+        "inf_got": np.where(rng.random(n) < 0.6, rng.lognormal(8.0, 3.0, n), 0.0),
+        "final_req": np.where(rng.random(n) < 0.6, rng.lognormal(8.0, 3.0, n), 0.0),
+        "compute_cost_basis": rng.lognormal(-3.0, 2.0, n),
+    }
+    rows = np.flatnonzero(rng.random(n) < 0.7)
+    fpq = 7.8e21 * float(rng.uniform(0.5, 1.0))
+    want_labs = {k: v.copy() for k, v in labs.items()}
+    want = _advance_runs_numpy(want_labs, rows, fpq, rq)
+    got = kernels.advance_runs(rows, *labs.values(), fpq, rq)
+    for g, w in zip(got, want, strict=True):
+        assert g.dtype == w.dtype and g.tobytes() == w.tobytes()
+    for key, arr in want_labs.items():
+        assert labs[key].tobytes() == arr.tobytes(), key
