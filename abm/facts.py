@@ -137,10 +137,10 @@ def ai_share_of_venture(metrics: pl.DataFrame, year: int, non_ai_busd: float) ->
 TARGET_STATISTICS: dict[str, Callable[[pl.DataFrame], float]] = {
     "T1": lambda m: growth_per_year(m, "max_training_flop", 2020, 2025),
     "T2": lambda m: growth_per_year(m, "max_training_cost", 2020, 2025),
-    "T3": lambda m: year_last(m, "max_training_flop", 2025),
+    "T3": lambda m: value_at(m, "max_training_flop", "2025Q2"),
     "T4": lambda m: value_at(m, "n_labs_above_1e25", "2025Q2"),
-    "T5a": lambda m: year_last(m, "compute_share.US", 2025),
-    "T5b": lambda m: year_last(m, "compute_share.CN", 2025),
+    "T5a": lambda m: value_at(m, "compute_share.US", "2025Q2"),
+    "T5b": lambda m: value_at(m, "compute_share.CN", "2025Q2"),
     "T6": lambda m: year_mean(m, "us_cn_gap_years", 2025),
     "T7a": lambda m: cn_domestic_share(m, 2023),
     "T7b": lambda m: cn_domestic_share(m, 2025),

@@ -62,13 +62,16 @@ FAILURE_NOTES: dict[str, str] = {
         "end of the period, and the run's length (longer runs on fewer chips)."
     ),
     "T5a": (
-        "Held out and just above the band (Epoch's 75 % for 2025, band 65-85 %); China's "
-        "share (T5b) is in band, so the excess comes from the other regions: allies, the Gulf "
-        "and the rest of the world hold about 5 % of compute in 2025 against about 10 % in "
-        "Epoch's data. Their clouds grow only on their own labs' and internal demand; national "
-        "compute programmes outside China (Gulf, Europe, Japan, India) are not in the "
-        "baseline (the public-compute lever exists but is not switched on for them). Missing: "
-        "sovereign AI build-outs as demand of their own."
+        "Held out and just above the band. Measured in 2025Q2, the date of Epoch's figure "
+        "(about three-quarters as of May 2025); at the end of 2025 the model's US share is "
+        "higher still (about 0.865), as the US build-out outpaces everyone's. China's share "
+        "(T5b) is in band, so the excess comes from the other regions: allies, the Gulf and "
+        "the rest of the world hold about 5 % of compute against about 10 % in Epoch's data. "
+        "Their clouds grow only on their own labs' and internal demand. Missing: public "
+        "AI supercomputers (Epoch counts about a fifth of AI supercomputer performance as "
+        "government-owned in 2025, e.g. JUPITER, Alps, ABCI 3.0), national compute "
+        "programmes and US clouds' data centres abroad (Epoch counts by location, the "
+        "model by the cloud's home region)."
     ),
     "T7a": (
         "Held out, just above the band. What is high is domestic output, not low imports: "
@@ -80,8 +83,11 @@ FAILURE_NOTES: dict[str, str] = {
         "share rose from about 0.16 when runs on the 2020 fleet started to deliver fewer FLOP "
         "per H100e (V100 at 19.7 % utilisation): budget-bound Chinese labs trained smaller "
         "runs and leased less, and Chinese imports fell (about 170k to 143k H100e in 2023) "
-        "while domestic output did not. Missing: domestic vendors' output tied to data (SMIC "
-        "wafer and HBM supply)."
+        "while domestic output did not. The one official figure in reach is for 2025, not "
+        "2023: BIS put Huawei's Ascend output at or below 200,000 chips (June 2025 hearing), "
+        "about 156k H100e at the 910C's 780 TFLOP/s; the model's Huawei ships 168k H100e in "
+        "2025 (seeds 1-8), so its later output is about right. Missing: domestic vendors' "
+        "2023 output tied to data (SMIC wafer and HBM supply)."
     ),
     "T9c": (
         "NVIDIA's 2025 shipments fall short when its capacity stalls in 2024: chip orders drop "
