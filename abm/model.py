@@ -331,7 +331,15 @@ class AIMarketModel(mesa.Model):
         row = self.row_of(uid)
         if row < 0:
             return self._retired_names.get(uid, f"lab {uid}")
+        if TABLES[self._uid_kind[uid]] == "labs":
+            return self.lab_name(row)
         return getattr(self, TABLES[self._uid_kind[uid]]).names[row]
+
+    def lab_name(self, row: int) -> str:
+        """Display name of the lab in ``row``: its own, or ``<archetype>-<uid>`` for synthetic
+        entrants (stored empty: a quarter's few hundred entrants need no string until shown)."""
+        labs = self.labs
+        return labs.names[row] or f"{ARCHETYPES[int(labs.archetype[row])]}-{int(labs.uid[row])}"
 
     def node_info(self, uid: int) -> dict[str, Any]:
         """Node attributes for the network: type, region, name."""
@@ -379,9 +387,9 @@ class AIMarketModel(mesa.Model):
     def add_labs(
         self, names: list[str] | None, *, log_entry: bool = False, **fields: Any
     ) -> np.ndarray:
-        """Append labs, create their handles; returns their rows. ``names=None``: synthetic names."""
+        """Append labs, create their handles; returns their rows. ``names=None``: synthetic names
+        (archetype and uid, made when asked for: see :meth:`lab_name`)."""
         count = len(next(iter(fields.values())))
-        start = self.labs.n
         rows = self.labs.add(count, names if names is not None else [""] * count)
         for key, value in fields.items():
             getattr(self.labs, key)[rows] = value
@@ -389,13 +397,6 @@ class AIMarketModel(mesa.Model):
         if "ambition" not in fields:
             self.labs.ambition[rows] = self.ambition[self.labs.archetype[rows]]
         self.labs.uid[rows] = self.register_rows("labs", population.Lab, rows, lazy=True)
-        if names is None:
-            self.labs.names[start:] = [
-                f"{ARCHETYPES[a]}-{u}"
-                for a, u in zip(
-                    self.labs.archetype[rows].tolist(), self.labs.uid[rows].tolist(), strict=True
-                )
-            ]
         self.labs.algo[rows] = self.world.algo_frontier - 0.5
         self.labs.lease_price[rows] = 2e-6
         self.labs_ever += count
@@ -448,7 +449,7 @@ class AIMarketModel(mesa.Model):
         self.retired_above[1] += int((labs.best_flop[dead] >= 1e26).sum())
         uid_dead = labs.uid[dead].copy()
         self._retired_names.update(
-            zip(uid_dead.tolist(), [labs.names[r] for r in dead.tolist()], strict=True)
+            zip(uid_dead.tolist(), [self.lab_name(r) for r in dead.tolist()], strict=True)
         )
         self._retired_regions.update(
             zip(uid_dead.tolist(), [REGIONS[r] for r in labs.region[dead].tolist()], strict=True)

@@ -121,7 +121,7 @@ class Lab(mesa.Agent):
     def _get(self, field: str) -> float:
         return float(getattr(self.model.labs, field)[self.row])
 
-    name = property(lambda self: self.model.labs.names[self.row])
+    name = property(lambda self: self.model.lab_name(self.row))
     region = property(lambda self: REGIONS[int(self.model.labs.region[self.row])])
     archetype = property(lambda self: ARCHETYPES[int(self.model.labs.archetype[self.row])])
     alive = property(lambda self: bool(self.model.labs.alive[self.row]))

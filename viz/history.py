@@ -65,7 +65,7 @@ class ShareHistory:
                 if revenue[row] > 0:
                     uid = int(labs.uid[row])
                     shares[uid] = float(revenue[row] / total)
-                    self.names[uid] = labs.names[row]
+                    self.names[uid] = model.lab_name(row)
         self.quarters.append(quarter)
         self.shares.append(shares)
 

@@ -3,10 +3,14 @@
 - :func:`venture_eligibility` — which asks each venture deal-flow group may consider;
 - :func:`cumulative_weights` — each group's running sum of deal-flow weight over its asks;
 - :func:`draw_offers` — turn uniform draws into (investor, ask, amount) offers;
+- :func:`venture_prefixes`, :func:`draw_venture_offers` — venture deal flow without the
+  (groups x asks) matrix: per-region running sums over asks sorted by size;
 - :func:`clear_offers` — close rounds, merge each investor's offers per round, find the leads.
 
 Amounts in USD B. Each replaces numpy code whose results it reproduces bit for bit (see
-``tests/abm/test_kernels_capital.py``, which keeps that code as the reference).
+``tests/abm/test_kernels_capital.py``, which keeps that code as the reference), except the
+venture prefixes: they draw every ask with the same probability as the matrix did, from the
+same uniforms, but map a uniform to a different ask (asks are laid out by region and size).
 """
 
 from __future__ import annotations
@@ -291,3 +295,134 @@ def commit_offers(
     for i in range(ask.size):
         committed[investor[i]] += amount[i] * scale[ask[i]]
     return total, is_open, committed
+
+
+@kernel
+def venture_prefixes(
+    block_start: np.ndarray,
+    weight: np.ndarray,
+    size_key: np.ndarray,
+    group_region: np.ndarray,
+    group_mandate: np.ndarray,
+    group_max_ask: np.ndarray,
+    bloc_of_region: np.ndarray,
+    may: np.ndarray,
+    use_size: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Venture deal flow as per-region prefixes instead of a (groups x asks) matrix.
+
+    Asks are laid out by region and, within a region, by size: region ``R`` holds positions
+    ``block_start[R]:block_start[R+1]``; ``weight`` and ``size_key`` (``min_check_share`` x
+    ask, USD B) are in that order, ``size_key`` ascending within each region. A group may
+    consider a region's asks when its mandate and screening allow the region (the rule of
+    :func:`venture_eligibility`), and among them the asks with ``size_key <= group_max_ask``
+    (when ``use_size``) — a prefix of the region's block. So one running sum of ``weight``
+    per region serves every group: a group's weight in a region is the running sum at the end
+    of its prefix.
+
+    Returns the running sums (positions,), each group's prefix length per region (G, R), its
+    weight per region (G, R) and its total weight (G,).
+    """
+    n_regions = block_start.size - 1
+    n_groups = group_region.size
+    cum = np.empty(weight.size)
+    for r in range(n_regions):
+        acc = 0.0
+        for j in range(block_start[r], block_start[r + 1]):
+            acc += weight[j]
+            cum[j] = acc
+    prefix = np.zeros((n_groups, n_regions), dtype=np.int64)
+    region_total = np.zeros((n_groups, n_regions))
+    total = np.zeros(n_groups)
+    for g in range(n_groups):
+        home = group_region[g]
+        mandate = group_mandate[g]
+        for r in range(n_regions):
+            if mandate == HOME:
+                ok = r == home
+            elif mandate == BLOC:
+                ok = bloc_of_region[r] == bloc_of_region[home]
+            else:
+                ok = True
+            lo, hi = block_start[r], block_start[r + 1]
+            if not (ok and may[home, r]) or lo == hi:
+                continue
+            if use_size:  # the asks up to the group's size: first position above it
+                a, b = lo, hi
+                while a < b:
+                    mid = (a + b) >> 1
+                    if size_key[mid] <= group_max_ask[g]:
+                        a = mid + 1
+                    else:
+                        b = mid
+                hi = a
+            if hi > lo:
+                prefix[g, r] = hi - lo
+                region_total[g, r] = cum[hi - 1]
+                total[g] += cum[hi - 1]
+    return cum, prefix, region_total, total
+
+
+@kernel
+def draw_venture_offers(
+    cum: np.ndarray,
+    prefix: np.ndarray,
+    region_total: np.ndarray,
+    total: np.ndarray,
+    block_start: np.ndarray,
+    order: np.ndarray,
+    investor: np.ndarray,
+    group: np.ndarray,
+    draws: np.ndarray,
+    uniform: np.ndarray,
+    budget: np.ndarray,
+    max_check_share: np.ndarray,
+    ask_busd: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One offer per draw from the prefixes of :func:`venture_prefixes`.
+
+    Draw ``i`` (investor ``investor[i]``, group ``group[i]``, ``draws[i]`` draws in all) puts
+    ``uniform[i] * total[g]`` on the group's regions laid end to end, picks the region it
+    falls in, then the first position of the region's prefix whose running sum is above the
+    remainder (binary search): each eligible ask is drawn with probability ``weight / total``.
+    ``order[position]`` is the ask. The investor offers ``min(budget / draws, max_check_share
+    * ask)``; offers under 1e-9 USD B are dropped.
+
+    Returns (investor (K,), ask (K,), amount USD B (K,)) of the offers kept, in draw order.
+    """
+    n_regions = region_total.shape[1]
+    n = investor.size
+    out_inv = np.empty(n, dtype=np.int64)
+    out_ask = np.empty(n, dtype=np.int64)
+    out_amt = np.empty(n)
+    k = 0
+    for i in range(n):
+        g = group[i]
+        u = uniform[i] * total[g]
+        r = -1
+        for q in range(n_regions):
+            if region_total[g, q] > 0.0:
+                r = q
+                if u < region_total[g, q]:
+                    break
+                u -= region_total[g, q]
+        if r < 0:
+            continue
+        lo = block_start[r]
+        hi = lo + prefix[g, r]
+        a, b = lo, hi
+        while a < b:
+            mid = (a + b) >> 1
+            if cum[mid] <= u:
+                a = mid + 1
+            else:
+                b = mid
+        ask = order[min(a, hi - 1)]
+        inv = investor[i]
+        amount = minimum(budget[inv] / draws[i], max_check_share[inv] * ask_busd[ask])
+        if amount > 1e-9:
+            out_inv[k] = inv
+            out_ask[k] = ask
+            out_amt[k] = amount
+            k += 1
+    return out_inv[:k], out_ask[:k], out_amt[:k]

@@ -96,6 +96,102 @@ def stacked_offers(
     return Offers(investor, ask, amount)
 
 
+@dataclass(frozen=True)
+class VentureGroups:
+    """Venture funds' deal-flow groups: one per (home region, mandate, check size) present.
+
+    A group considers the asks in the regions its mandate covers (home region, its bloc, or
+    anywhere) that screening lets its region back (``may[home, ask region]``), and — when
+    ``min_check_share`` > 0 — only those its usual check is a real share of:
+    ``min_check_share * ask <= max_ask``.
+    """
+
+    region: np.ndarray  # (G,) home region
+    mandate: np.ndarray  # (G,) HOME, BLOC or GLOBAL
+    max_ask: np.ndarray  # (G,) USD B, twice the group's check-size floor
+    min_check_share: float
+    may: np.ndarray  # (R, R) bool, screening: investor region x ask region
+    bloc_of_region: np.ndarray  # (R,)
+    group: np.ndarray  # (I,) group of each investor in the global index, -1 for none
+    draws: np.ndarray  # (I,) asks each examines
+    max_check_share: np.ndarray  # (I,) largest share of a round each takes
+
+    def eligible(self, ask_region: np.ndarray, ask_amount: np.ndarray) -> np.ndarray:
+        """(G, A) bool: which asks each group may consider (for inspection and tests)."""
+        return kernels.venture_eligibility(
+            self.region,
+            self.mandate,
+            self.max_ask,
+            np.ascontiguousarray(ask_region, np.int64),
+            self.bloc_of_region,
+            np.ascontiguousarray(ask_amount, np.float64),
+            float(self.min_check_share),
+            self.may,
+        )
+
+
+def venture_offers(
+    rng: np.random.Generator,
+    groups: VentureGroups,
+    ask_region: np.ndarray,
+    ask_amount: np.ndarray,
+    weight: np.ndarray,
+    budget: np.ndarray,
+) -> Offers:
+    """One pass of venture deal flow: every fund draws ``draws`` asks with replacement among
+    its group's eligible asks, with probability ∝ ``weight``, and offers ``min(budget /
+    draws, max_check_share * ask)`` on each — the rule of :func:`stacked_offers`, drawn from
+    per-region running sums over asks sorted by size (:func:`kernels.venture_prefixes`) rather
+    than one running sum per group over every ask. Same distribution, same number of
+    uniforms; a given uniform may land on a different ask than the matrix layout gave.
+    """
+    empty = Offers(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0))
+    n_regions = groups.may.shape[0]
+    if groups.region.size == 0 or ask_region.size == 0:
+        return empty
+    ask_region = np.ascontiguousarray(ask_region, np.int64)
+    ask_amount = np.ascontiguousarray(ask_amount, np.float64)
+    order = np.lexsort((ask_amount, ask_region))
+    block_start = np.zeros(n_regions + 1, dtype=np.int64)
+    np.cumsum(np.bincount(ask_region, minlength=n_regions), out=block_start[1:])
+    cum, prefix, region_total, total = kernels.venture_prefixes(
+        block_start,
+        np.ascontiguousarray(weight[order], np.float64),
+        groups.min_check_share * ask_amount[order],
+        groups.region,
+        groups.mandate,
+        groups.max_ask,
+        groups.bloc_of_region,
+        groups.may,
+        groups.min_check_share > 0,
+    )
+    group = groups.group
+    has_group = group >= 0
+    ok = has_group & (budget > 1e-9) & (total[np.where(has_group, group, 0)] > 0)
+    inv = np.flatnonzero(ok)
+    if inv.size == 0:
+        return empty
+    k = groups.draws[inv]
+    inv_rep = np.repeat(inv, k)
+    uniform = rng.random(inv_rep.size)
+    investor, ask, amount = kernels.draw_venture_offers(
+        cum,
+        prefix,
+        region_total,
+        total,
+        block_start,
+        order,
+        inv_rep,
+        group[inv_rep],
+        np.repeat(k, k),
+        uniform,
+        budget,
+        groups.max_check_share,
+        ask_amount,
+    )
+    return Offers(investor, ask, amount)
+
+
 def merge(offers: list[Offers]) -> Offers:
     """Concatenate offers of several groups."""
     if not offers:

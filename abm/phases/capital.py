@@ -15,7 +15,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from abm.kernels import capital as kernels
-from abm.markets.capital import Offers, RoundResult, clear_rounds, merge, stacked_offers
+from abm.markets.capital import (
+    Offers,
+    RoundResult,
+    VentureGroups,
+    clear_rounds,
+    merge,
+    stacked_offers,
+    venture_offers,
+)
 from abm.network import EQUITY
 from abm.regions import BLOC_OF_REGION, GULF
 from agents import lab, sovereign_fund, venture_fund
@@ -82,7 +90,7 @@ def _negotiate(
     clearing at the end settles every round.
     """
     si = model.scenario.investors
-    parts, _ = _deal_groups(model, rows, ask, budget, inv_region)
+    venture, strategic, _ = _deal_groups(model, rows, ask, budget, inv_region)
     screen = model.policy.screening_allowed()
     ask_region = model.labs.region[rows].astype(np.int64)
     offers: list[Offers] = []
@@ -93,9 +101,11 @@ def _negotiate(
         left = np.maximum(budget - committed, 0.0)
         open_weight = weight * is_open
         drawn = []
-        for eligible, cols, group, draws, max_share, repeats in parts:
-            if n_pass > 0 and not repeats:
-                continue  # venture funds look once a quarter; large strategic investors keep looking
+        if n_pass == 0 and venture is not None:
+            # venture funds look once a quarter; large strategic investors keep looking
+            drawn.append(venture_offers(model.rng, venture, ask_region, ask, open_weight, left))
+        if strategic is not None:
+            eligible, cols, group, draws, max_share = strategic
             o = stacked_offers(
                 model.rng, eligible, open_weight[cols], group, left, draws, max_share, ask[cols]
             )
@@ -163,7 +173,11 @@ def _deal_groups(
     ask: np.ndarray,
     budget: np.ndarray,
     inv_region: np.ndarray | None = None,
-) -> tuple[list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]], np.ndarray]:
+) -> tuple[
+    VentureGroups | None,
+    tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None,
+    np.ndarray,
+]:
     """Who may back which ask, built once a quarter.
 
     Venture funds share a deal-flow group per (region, mandate, check size): mandate is home
@@ -176,10 +190,11 @@ def _deal_groups(
     their bloc; vendors back independent labs. Outbound bans apply to all;
     inbound approval is drawn per stake in :func:`_negotiate`.
 
-    Returns ``parts`` — each ``(eligible (G, columns), columns, group (I,), draws (I,),
-    max_check_share (I,), repeats)`` with ``group`` -1 outside the part and ``repeats`` true
-    for the strategic investors who look again in later passes — and every investor's region
-    (``inv_region``, computed here if not given).
+    Returns the venture groups (:class:`VentureGroups`, drawn by
+    :func:`abm.markets.capital.venture_offers`; None if no fund is alive), the strategic
+    investors' part ``(eligible (G, columns), columns, group (I,), draws (I,), max_check_share
+    (I,))`` with ``group`` -1 outside it (None if no model lab asks), and every investor's
+    region (``inv_region``, computed here if not given).
     """
     labs, f, sf, c, v = model.labs, model.funds, model.sovereigns, model.clouds, model.vendors
     s = model.scenario.investors
@@ -211,24 +226,26 @@ def _deal_groups(
     group[members] = vc_group
     draws[members] = s.deal_flow_draws
     max_share[members] = s.vc_max_check_share
-    parts = []
-    if uniq.size:
-        eligible = kernels.venture_eligibility(
-            r,
-            mandate,
-            2.0 * size_floor[k],
-            ask_region,
-            _BLOC,
-            np.ascontiguousarray(ask, np.float64),
-            float(s.vc_min_check_share),
-            may,
+    venture = (
+        VentureGroups(
+            region=r,
+            mandate=mandate,
+            max_ask=2.0 * size_floor[k],
+            min_check_share=float(s.vc_min_check_share),
+            may=may,
+            bloc_of_region=_BLOC,
+            group=group,
+            draws=draws,
+            max_check_share=max_share,
         )
-        parts.append((eligible, np.arange(rows.size), group, draws, max_share, False))
+        if uniq.size
+        else None
+    )
 
     # Strategic investors over model labs only: sovereigns, then clouds, then vendors.
     cols = np.flatnonzero(labs.archetype[rows] != APP)
     if cols.size == 0:
-        return parts, inv_region
+        return venture, None, inv_region
     m_region, m_bloc, m_ask = ask_region[cols], ask_bloc[cols], ask[cols]
     independent = labs.archetype[rows[cols]] != BIGTECH
     partner = labs.partner[rows[cols]]
@@ -251,7 +268,7 @@ def _deal_groups(
         ]
     )
     if masks.shape[0] == 0:
-        return parts, inv_region
+        return venture, None, inv_region
     members = np.concatenate([base[SOVEREIGN] + sov, base[CLOUD] + cld, base[VENDOR] + ven])
     group = np.full(n_inv, -1, dtype=np.int64)
     group[members] = np.arange(members.size)
@@ -263,8 +280,7 @@ def _deal_groups(
     max_share[members] = np.repeat(
         [SOVEREIGN_MAX_SHARE, STRATEGIC_MAX_SHARE, VENDOR_MAX_SHARE], [sov.size, cld.size, ven.size]
     )
-    parts.append((masks, cols, group, draws, max_share, True))
-    return parts, inv_region
+    return venture, (masks, cols, group, draws, max_share), inv_region
 
 
 def _apply(

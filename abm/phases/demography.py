@@ -273,7 +273,7 @@ def _breakups(model: AIMarketModel) -> None:
     if rows.size == 0:
         return
     spin = model.add_labs(
-        [f"{labs.names[r]} spin-off" for r in rows.tolist()],
+        [f"{model.lab_name(r)} spin-off" for r in rows.tolist()],
         region=labs.region[rows],
         archetype=np.where(labs.archetype[rows] == BIGTECH, FRONTIER, labs.archetype[rows]),
         open_weight=labs.open_weight[rows],

@@ -63,14 +63,15 @@ def _vc_masks(model: AIMarketModel, ask: np.ndarray) -> tuple[np.ndarray, np.nda
     """For each venture fund, which of the asks it may draw (funds x asks)."""
     rows = np.flatnonzero(model.labs.alive[: model.labs.n])[: ask.size]
     budget, _, _ = _investor_budget(model)
-    parts, _ = _deal_groups(model, rows, ask, budget)
-    masks, columns, group, *_ = parts[0]
+    venture, _, _ = _deal_groups(model, rows, ask, budget)
+    masks = venture.eligible(model.labs.region[rows], ask)
+    group = venture.group
     base, nf = model.investor_base[0], model.funds.n
     out = np.zeros((nf, ask.size), dtype=bool)
     for i in range(nf):
         g = group[base + i]
         if g >= 0:
-            out[i, columns] = masks[g]
+            out[i] = masks[g]
     return out, budget[base : base + nf] / model.scenario.investors.deal_flow_draws
 
 
