@@ -47,7 +47,8 @@ PHASES: tuple[tuple[str, str, str], ...] = (
 PARTS: tuple[tuple[str, str, str], ...] = (
     ("abm.phases.capital", "_offers", "capital._offers"),
     ("abm.phases.capital", "_deal_groups", "capital._deal_groups"),
-    ("abm.phases.capital", "stacked_offers", "capital.stacked_offers"),
+    ("abm.phases.capital", "venture_offers", "capital.venture_offers"),
+    ("abm.phases.capital", "stacked_offers", "capital.stacked_offers (strategic)"),
     ("abm.phases.capital", "clear_rounds", "capital.clear_rounds"),
     ("abm.phases.capital", "_apply", "capital._apply"),
     ("abm.phases.demography", "_exits", "demography._exits"),

@@ -320,8 +320,12 @@ def venture_prefixes(
     per region serves every group: a group's weight in a region is the running sum at the end
     of its prefix.
 
-    Returns the running sums (positions,), each group's prefix length per region (G, R), its
-    weight per region (G, R) and its total weight (G,).
+    Also a guide table per region (positions,): entry ``k`` of a region of ``m`` asks is the
+    first position whose running sum is above ``k / m`` of the region's total, so a draw
+    starts its search next to its answer (about two comparisons instead of a binary search).
+
+    Returns the running sums (positions,), the guide table (positions,), each group's prefix
+    length per region (G, R), its weight per region (G, R) and its total weight (G,).
     """
     n_regions = block_start.size - 1
     n_groups = group_region.size
@@ -331,6 +335,16 @@ def venture_prefixes(
         for j in range(block_start[r], block_start[r + 1]):
             acc += weight[j]
             cum[j] = acc
+    guide = np.empty(weight.size, dtype=np.int64)
+    for r in range(n_regions):
+        lo, hi = block_start[r], block_start[r + 1]
+        m = hi - lo
+        j = lo
+        for k in range(m):
+            low = k * cum[hi - 1] / m
+            while j < hi - 1 and cum[j] <= low:
+                j += 1
+            guide[lo + k] = j
     prefix = np.zeros((n_groups, n_regions), dtype=np.int64)
     region_total = np.zeros((n_groups, n_regions))
     total = np.zeros(n_groups)
@@ -360,12 +374,13 @@ def venture_prefixes(
                 prefix[g, r] = hi - lo
                 region_total[g, r] = cum[hi - 1]
                 total[g] += cum[hi - 1]
-    return cum, prefix, region_total, total
+    return cum, guide, prefix, region_total, total
 
 
 @kernel
 def draw_venture_offers(
     cum: np.ndarray,
+    guide: np.ndarray,
     prefix: np.ndarray,
     region_total: np.ndarray,
     total: np.ndarray,
@@ -384,7 +399,9 @@ def draw_venture_offers(
     Draw ``i`` (investor ``investor[i]``, group ``group[i]``, ``draws[i]`` draws in all) puts
     ``uniform[i] * total[g]`` on the group's regions laid end to end, picks the region it
     falls in, then the first position of the region's prefix whose running sum is above the
-    remainder (binary search): each eligible ask is drawn with probability ``weight / total``.
+    remainder (found from the guide table by a short scan either way; the last position of
+    the prefix if rounding puts the remainder past its end): each eligible ask is drawn with
+    probability ``weight / total``.
     ``order[position]`` is the ask. The investor offers ``min(budget / draws, max_check_share
     * ask)``; offers under 1e-9 USD B are dropped.
 
@@ -409,15 +426,15 @@ def draw_venture_offers(
         if r < 0:
             continue
         lo = block_start[r]
+        m = block_start[r + 1] - lo
         hi = lo + prefix[g, r]
-        a, b = lo, hi
-        while a < b:
-            mid = (a + b) >> 1
-            if cum[mid] <= u:
-                a = mid + 1
-            else:
-                b = mid
-        ask = order[min(a, hi - 1)]
+        b = int(u / cum[lo + m - 1] * m)
+        j = guide[lo + min(max(b, 0), m - 1)]
+        while j < hi - 1 and cum[j] <= u:
+            j += 1
+        while j > lo and cum[j - 1] > u:
+            j -= 1
+        ask = order[min(j, hi - 1)]
         inv = investor[i]
         amount = minimum(budget[inv] / draws[i], max_check_share[inv] * ask_busd[ask])
         if amount > 1e-9:

@@ -154,7 +154,7 @@ def venture_offers(
     order = np.lexsort((ask_amount, ask_region))
     block_start = np.zeros(n_regions + 1, dtype=np.int64)
     np.cumsum(np.bincount(ask_region, minlength=n_regions), out=block_start[1:])
-    cum, prefix, region_total, total = kernels.venture_prefixes(
+    cum, guide, prefix, region_total, total = kernels.venture_prefixes(
         block_start,
         np.ascontiguousarray(weight[order], np.float64),
         groups.min_check_share * ask_amount[order],
@@ -176,6 +176,7 @@ def venture_offers(
     uniform = rng.random(inv_rep.size)
     investor, ask, amount = kernels.draw_venture_offers(
         cum,
+        guide,
         prefix,
         region_total,
         total,

@@ -58,7 +58,9 @@ def _prefixes(groups, ask_region, ask, weight):
 def test_each_eligible_ask_is_drawn_in_proportion_to_its_weight(seed):
     groups, ask_region, ask, weight, _ = _instance(seed)
     eligible = groups.eligible(ask_region, ask)
-    order, start, cum, prefix, region_total, total = _prefixes(groups, ask_region, ask, weight)
+    order, start, cum, guide, prefix, region_total, total = _prefixes(
+        groups, ask_region, ask, weight
+    )
     expected_total = (eligible * weight).sum(axis=1)
     assert np.allclose(total, expected_total, rtol=1e-12, atol=1e-15)
     n = 20_000
@@ -66,6 +68,7 @@ def test_each_eligible_ask_is_drawn_in_proportion_to_its_weight(seed):
     for g in np.flatnonzero(total > 0):
         _, picked, _ = kernels.draw_venture_offers(
             cum,
+            guide,
             prefix,
             region_total,
             total,
@@ -112,3 +115,44 @@ def test_same_offers_per_investor_and_same_uniforms_as_the_matrix_rule(seed):
     assert (counts[~may_draw] == 0).all() and (counts <= groups.draws).all()
     assert set(np.flatnonzero(counts)) <= set(np.flatnonzero(may_draw))
     assert set(old.investor.tolist()) <= set(np.flatnonzero(may_draw).tolist())
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_the_guide_table_finds_what_a_binary_search_finds(seed):
+    groups, ask_region, ask, weight, _ = _instance(seed, n_asks=300)
+    weight = weight**6  # skewed, like deal-flow weights concentrated on hot labs
+    order, start, cum, guide, prefix, region_total, total = _prefixes(
+        groups, ask_region, ask, weight
+    )
+    rng = np.random.default_rng(seed)
+    for g in np.flatnonzero(total > 0):
+        n = 2_000
+        uniform = np.concatenate([rng.random(n - 2), [0.0, np.nextafter(1.0, 0.0)]])
+        _, picked, _ = kernels.draw_venture_offers(
+            cum,
+            guide,
+            prefix,
+            region_total,
+            total,
+            start,
+            order,
+            np.zeros(n, dtype=np.int64),
+            np.full(n, g),
+            np.ones(n, dtype=np.int64),
+            uniform,
+            np.ones(1),
+            np.ones(1),
+            np.ones(ask.size),
+        )
+        want = []
+        for u in uniform * total[g]:
+            for r in range(N_REGIONS):
+                if region_total[g, r] > 0:
+                    last = r
+                    if u < region_total[g, r]:
+                        break
+                    u -= region_total[g, r]
+            lo, hi = start[last], start[last] + prefix[g, last]
+            pos = lo + np.searchsorted(cum[lo:hi], u, side="right")
+            want.append(order[min(pos, hi - 1)])
+        assert picked.tolist() == want
