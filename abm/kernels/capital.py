@@ -22,6 +22,16 @@ from agents.venture_fund import BLOC, HOME
 
 
 @kernel
+def mandate_covers(mandate: int, home: int, region: int, bloc_of_region: np.ndarray) -> bool:
+    """A venture mandate's reach: HOME its home region, BLOC its home's bloc, GLOBAL anywhere."""
+    if mandate == HOME:
+        return region == home
+    if mandate == BLOC:
+        return bloc_of_region[region] == bloc_of_region[home]
+    return True
+
+
+@kernel
 def venture_eligibility(
     group_region: np.ndarray,
     group_mandate: np.ndarray,
@@ -45,15 +55,9 @@ def venture_eligibility(
     for g in range(n_groups):
         r = group_region[g]
         mandate = group_mandate[g]
-        bloc = bloc_of_region[r]
         for a in range(n_asks):
             ar = ask_region[a]
-            if mandate == HOME:
-                ok = ar == r
-            elif mandate == BLOC:
-                ok = bloc_of_region[ar] == bloc
-            else:
-                ok = True
+            ok = mandate_covers(mandate, r, ar, bloc_of_region)
             if ok and min_check_share > 0:
                 ok = min_check_share * ask_busd[a] <= group_max_ask[g]
             out[g, a] = ok and may[r, ar]
@@ -352,14 +356,8 @@ def venture_prefixes(
         home = group_region[g]
         mandate = group_mandate[g]
         for r in range(n_regions):
-            if mandate == HOME:
-                ok = r == home
-            elif mandate == BLOC:
-                ok = bloc_of_region[r] == bloc_of_region[home]
-            else:
-                ok = True
             lo, hi = block_start[r], block_start[r + 1]
-            if not (ok and may[home, r]) or lo == hi:
+            if not (mandate_covers(mandate, home, r, bloc_of_region) and may[home, r]) or lo == hi:
                 continue
             if use_size:  # the asks up to the group's size: first position above it
                 a, b = lo, hi

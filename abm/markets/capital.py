@@ -130,6 +130,17 @@ class VentureGroups:
         )
 
 
+def region_layout(
+    ask_region: np.ndarray, ask_amount: np.ndarray, n_regions: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Asks laid out by region and, within a region, by size (ties in ask order): the order
+    (A,) and where each region's block starts (R + 1,)."""
+    order = np.lexsort((ask_amount, ask_region))
+    block_start = np.zeros(n_regions + 1, dtype=np.int64)
+    np.cumsum(np.bincount(ask_region, minlength=n_regions), out=block_start[1:])
+    return order, block_start
+
+
 def venture_offers(
     rng: np.random.Generator,
     groups: VentureGroups,
@@ -151,9 +162,7 @@ def venture_offers(
         return empty
     ask_region = np.ascontiguousarray(ask_region, np.int64)
     ask_amount = np.ascontiguousarray(ask_amount, np.float64)
-    order = np.lexsort((ask_amount, ask_region))
-    block_start = np.zeros(n_regions + 1, dtype=np.int64)
-    np.cumsum(np.bincount(ask_region, minlength=n_regions), out=block_start[1:])
+    order, block_start = region_layout(ask_region, ask_amount, n_regions)
     cum, guide, prefix, region_total, total = kernels.venture_prefixes(
         block_start,
         np.ascontiguousarray(weight[order], np.float64),

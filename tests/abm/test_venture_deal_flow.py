@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from abm.kernels import capital as kernels
-from abm.markets.capital import VentureGroups, stacked_offers, venture_offers
+from abm.markets.capital import VentureGroups, region_layout, stacked_offers, venture_offers
 
 BLOC_OF_REGION = np.array([0, 0, 1, 0, 2])
 N_REGIONS = 5
@@ -37,9 +37,7 @@ def _instance(seed: int, n_asks: int = 60, n_groups: int = 12, n_inv: int = 40):
 
 
 def _prefixes(groups, ask_region, ask, weight):
-    order = np.lexsort((ask, ask_region))
-    start = np.zeros(N_REGIONS + 1, dtype=np.int64)
-    np.cumsum(np.bincount(ask_region, minlength=N_REGIONS), out=start[1:])
+    order, start = region_layout(ask_region, ask, N_REGIONS)
     out = kernels.venture_prefixes(
         start,
         weight[order],
