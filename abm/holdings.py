@@ -10,6 +10,8 @@ can all hold stakes.
 
 from __future__ import annotations
 
+from bisect import bisect_left
+
 import numpy as np
 
 from abm.kernels import holdings as kernels
@@ -24,6 +26,12 @@ class Holdings:
         self.lab = np.zeros(capacity, dtype=np.int64)
         self.shares = np.zeros(capacity)
         self.quarter = np.zeros(capacity, dtype=np.int32)
+        # Where each new highest quarter first appears: ``_rise_at[k]`` is the first entry with
+        # quarter >= ``_rise_quarter[k]`` (ascending). Every entry before it has a lower quarter,
+        # even though break-ups append stakes bought in earlier quarters late, so a scan for
+        # stakes bought since some quarter may start there.
+        self._rise_quarter: list[int] = []
+        self._rise_at: list[int] = []
 
     def add(self, investor: np.ndarray, lab: np.ndarray, shares: np.ndarray, quarter: int) -> None:
         """Record new stakes."""
@@ -37,6 +45,9 @@ class Holdings:
                 new = np.zeros(cap, dtype=old.dtype)
                 new[: self.n] = old[: self.n]
                 setattr(self, name, new)
+        if not self._rise_quarter or quarter > self._rise_quarter[-1]:
+            self._rise_quarter.append(int(quarter))
+            self._rise_at.append(self.n)
         sl = slice(self.n, self.n + k)
         self.investor[sl] = investor
         self.lab[sl] = lab
@@ -59,16 +70,23 @@ class Holdings:
             return out
         wanted = np.zeros(n_investors, dtype=bool)
         wanted[investors] = True
+        start = self.first_bought_since(int(since[investors].min()))
         return kernels.marked_value(
-            self.investor[: self.n],
-            self.lab[: self.n],
-            self.shares[: self.n],
-            self.quarter[: self.n],
+            self.investor[start : self.n],
+            self.lab[start : self.n],
+            self.shares[start : self.n],
+            self.quarter[start : self.n],
             price_per_share,
             wanted,
             since.astype(np.int64, copy=False),
             n_investors,
         )
+
+    def first_bought_since(self, quarter: int) -> int:
+        """Index of the first entry bought in ``quarter`` or later (``n`` if none); every entry
+        before it was bought earlier."""
+        k = bisect_left(self._rise_quarter, quarter)
+        return self._rise_at[k] if k < len(self._rise_at) else self.n
 
     def stakes_in(self, lab_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Stakes in any of ``lab_rows``: (entry indices, position of their lab in ``lab_rows``)."""
@@ -86,6 +104,8 @@ class Holdings:
         lab = mapping[self.lab[: self.n]]
         keep = lab >= 0
         k = int(keep.sum())
+        kept_before = np.concatenate([[0], np.cumsum(keep)])
+        self._rise_at = kept_before[self._rise_at].tolist()
         for name in ("investor", "shares", "quarter"):
             arr = getattr(self, name)
             arr[:k] = arr[: self.n][keep]

@@ -106,8 +106,11 @@ class AIMarketModel(mesa.Model):
         self._uid_row = np.full(1024, -1, dtype=np.int64)
         self._uid_kind = np.full(1024, -1, dtype=np.int8)  # index into TABLES
         self._handles: dict[int, mesa.Agent] = {}
-        self._retired_names: dict[int, str] = {}
-        self._retired_regions: dict[int, str] = {}
+        self._retired_names: dict[int, str] = {}  # dead labs that had their own name
+        # Region and archetype of dead labs, by uid (-1 while alive); synthetic names and
+        # regions of dead labs are made from these when shown.
+        self._retired_region = np.full(1024, -1, dtype=np.int8)
+        self._retired_archetype = np.full(1024, -1, dtype=np.int8)
         self.labs_ever = 0
         self.ambition = np.array([s.labs.ambition.get(a, 0.0) for a in ARCHETYPES])
 
@@ -294,6 +297,9 @@ class AIMarketModel(mesa.Model):
             self._uid_kind = np.concatenate(
                 [self._uid_kind, np.full(size - len(self._uid_kind), -1, np.int8)]
             )
+            more = np.full(size - len(self._retired_region), -1, np.int8)
+            self._retired_region = np.concatenate([self._retired_region, more])
+            self._retired_archetype = np.concatenate([self._retired_archetype, more])
         self._uid_row[uids] = rows
         self._uid_kind[uids] = TABLES.index(kind)
         return uids
@@ -330,7 +336,10 @@ class AIMarketModel(mesa.Model):
             return ""
         row = self.row_of(uid)
         if row < 0:
-            return self._retired_names.get(uid, f"lab {uid}")
+            if uid in self._retired_names:
+                return self._retired_names[uid]
+            archetype = int(self._retired_archetype[uid])
+            return f"{ARCHETYPES[archetype]}-{uid}" if archetype >= 0 else f"lab {uid}"
         if TABLES[self._uid_kind[uid]] == "labs":
             return self.lab_name(row)
         return getattr(self, TABLES[self._uid_kind[uid]]).names[row]
@@ -346,7 +355,11 @@ class AIMarketModel(mesa.Model):
         kind = TABLES[self._uid_kind[uid]] if self._uid_kind[uid] >= 0 else "labs"
         row = self.row_of(uid)
         table = getattr(self, kind)
-        region = REGIONS[int(table.region[row])] if row >= 0 else self._retired_regions.get(uid, "")
+        if row >= 0:
+            region = REGIONS[int(table.region[row])]
+        else:
+            code = int(self._retired_region[uid])
+            region = REGIONS[code] if code >= 0 else ""
         return {"type": population.AGENT_TYPE[kind], "region": region, "name": self.name_of(uid)}
 
     # ---- helpers used by the phases ------------------------------------------------------------
@@ -448,12 +461,10 @@ class AIMarketModel(mesa.Model):
         self.retired_above[0] += int((labs.best_flop[dead] >= 1e25).sum())
         self.retired_above[1] += int((labs.best_flop[dead] >= 1e26).sum())
         uid_dead = labs.uid[dead].copy()
-        self._retired_names.update(
-            zip(uid_dead.tolist(), [self.lab_name(r) for r in dead.tolist()], strict=True)
-        )
-        self._retired_regions.update(
-            zip(uid_dead.tolist(), [REGIONS[r] for r in labs.region[dead].tolist()], strict=True)
-        )
+        named = [r for r in dead.tolist() if labs.names[r]]  # synthetic names stay unmade
+        self._retired_names.update((int(labs.uid[r]), labs.names[r]) for r in named)
+        self._retired_region[uid_dead] = labs.region[dead]
+        self._retired_archetype[uid_dead] = labs.archetype[dead]
         for uid in self._handles.keys() & set(uid_dead.tolist()):
             self._handles.pop(uid).remove()
         mapping = labs.compact()
