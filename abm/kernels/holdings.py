@@ -2,7 +2,8 @@
 
 The store holds about a million stakes at ``population.scale`` 10, so a pass over it is worth
 one compiled loop rather than a chain of gathers. Each kernel reproduces the numpy code it
-replaced bit for bit (``tests/abm/test_kernels_holdings_demography.py`` keeps that code as the reference).
+replaced bit for bit (``tests/abm/test_kernels_holdings_demography.py`` keeps that code as
+the reference).
 """
 
 from __future__ import annotations

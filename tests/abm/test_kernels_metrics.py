@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from abm.kernels import metrics
+from abm.metrics import top_sum, top_values
 
 
 @settings(max_examples=60, deadline=None)
@@ -61,3 +62,13 @@ def test_lab_summary_matches_numpy(seed, n):
     want = _lab_summary_numpy(*args)
     for g, w in zip(got, want, strict=True):
         assert np.asarray(g).tobytes() == np.asarray(w, dtype=np.asarray(g).dtype).tobytes()
+
+
+@settings(max_examples=100, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 400), k=st.integers(1, 8))
+def test_top_values_equal_the_tail_of_a_full_sort(seed, n, k):
+    rng = np.random.default_rng(seed)
+    x = rng.choice([0.5, 1.0, 2.0], n) * (rng.random(n) < 0.5) + rng.lognormal(0, 2, n)
+    x[rng.random(n) < 0.2] = 1.0  # ties
+    assert top_values(x, k).tobytes() == np.sort(x)[-k:].tobytes()
+    assert top_sum(x, k) == float(np.sort(x)[-k:].sum())
