@@ -89,14 +89,21 @@ class FlowNetwork:
         dst_region: np.ndarray,
     ) -> None:
         """Record flows of one kind (arrays of equal length)."""
-        keep = amount_busd > 0
-        if not keep.any():
+        keep = np.flatnonzero(amount_busd > 0)
+        if keep.size == 0:
             return
+        # Fancy indexing copies, so the log never aliases the caller's arrays.
         src, dst, amt = src_uid[keep], dst_uid[keep], amount_busd[keep]
         self._chunks.append(
-            (src.astype(np.int64), dst.astype(np.int64), kind, amt.astype(float), quarter)
+            (
+                src.astype(np.int64, copy=False),
+                dst.astype(np.int64, copy=False),
+                kind,
+                amt.astype(float, copy=False),
+                quarter,
+            )
         )
-        flat = src_region[keep].astype(np.int64) * N_REGIONS + dst_region[keep].astype(np.int64)
+        flat = src_region[keep].astype(np.int64) * N_REGIONS + dst_region[keep]
         self.region_flows += np.bincount(
             flat, weights=amt, minlength=N_REGIONS * N_REGIONS
         ).reshape(N_REGIONS, N_REGIONS)
