@@ -63,8 +63,8 @@ class Holdings:
         since: np.ndarray,
     ) -> np.ndarray:
         """Marked value of the stakes of ``investors`` bought at or after their ``since``
-        quarter (their current fund), by investor; zero for everyone else. Only the stakes of
-        those investors are touched."""
+        quarter (their current fund), by investor; zero for everyone else. The scan starts at
+        the first stake bought since the oldest of those quarters (:meth:`first_bought_since`)."""
         out = np.zeros(n_investors)
         if self.n == 0 or investors.size == 0:
             return out
