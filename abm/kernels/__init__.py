@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numba
+import numpy as np
 
 
 def kernel[F: Callable[..., Any]](fn: F) -> F:
@@ -53,3 +54,71 @@ def minimum(a: float, b: float) -> float:
     if b != b:
         return b
     return a if a < b else b
+
+
+@kernel
+def _pairwise_block(a: np.ndarray, start: int, n: int) -> float:
+    """numpy's pairwise sum of at most 128 values: a plain loop below 8, else eight running
+    sums combined as ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7)), then the rest."""
+    if n < 8:
+        res = 0.0
+        for i in range(n):
+            res += a[start + i]
+        return res
+    r0, r1, r2, r3 = a[start], a[start + 1], a[start + 2], a[start + 3]
+    r4, r5, r6, r7 = a[start + 4], a[start + 5], a[start + 6], a[start + 7]
+    i = 8
+    stop = n - n % 8
+    while i < stop:
+        j = start + i
+        r0 += a[j]
+        r1 += a[j + 1]
+        r2 += a[j + 2]
+        r3 += a[j + 3]
+        r4 += a[j + 4]
+        r5 += a[j + 5]
+        r6 += a[j + 6]
+        r7 += a[j + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += a[start + i]
+        i += 1
+    return res
+
+
+@kernel
+def total(a: np.ndarray) -> float:
+    """``a.sum()`` bit for bit: numpy adds a contiguous float64 array from 0.0 by pairwise
+    summation. For a row of a 2-D array (``sum(axis=1)``) pass the row; a 2-D array is summed
+    in its memory order."""
+    # numpy (``pairwise_sum`` in ``loops_utils.h.src``) sums blocks of at most 128 values and
+    # above that adds the sums of two halves, the first cut to a multiple of 8. The halving is
+    # done here with an explicit stack: numba's on-disk cache crashes on recursive functions.
+    n = a.size
+    if n <= 128:
+        return 0.0 + _pairwise_block(a, 0, n)
+    task_start = np.empty(192, np.int64)
+    task_n = np.empty(192, np.int64)  # -1: add the last two sums
+    sums = np.empty(96)
+    tasks = 1
+    done = 0
+    task_start[0] = 0
+    task_n[0] = n
+    while tasks > 0:
+        tasks -= 1
+        start, m = task_start[tasks], task_n[tasks]
+        if m < 0:
+            done -= 1
+            sums[done - 1] = sums[done - 1] + sums[done]
+        elif m <= 128:
+            sums[done] = _pairwise_block(a, start, m)
+            done += 1
+        else:
+            half = m // 2
+            half -= half % 8
+            task_n[tasks] = -1  # after both halves: left + right
+            task_start[tasks + 1], task_n[tasks + 1] = start + half, m - half
+            task_start[tasks + 2], task_n[tasks + 2] = start, half
+            tasks += 3
+    return 0.0 + sums[0]
