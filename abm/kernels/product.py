@@ -69,3 +69,73 @@ def book_sales_and_payroll(
         cash[i] = cash[i] - pay[i]
         spend_cum[i] = spend_cum[i] + (pay[i] if is_app[i] else 0.0)
     return pay
+
+
+@kernel
+def app_inputs(
+    alive: np.ndarray,
+    archetype: np.ndarray,
+    app: int,
+    region: np.ndarray,
+    niche: np.ndarray,
+    spend_cum: np.ndarray,
+    share: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The alive application startups' rows, home markets, niche (log appeal), growth base
+    ``spend_cum + 1e-3`` (USD B) and lock-in base ``1 + last share`` (column 0 of ``share``),
+    for the caller to raise to their powers in numpy."""
+    n = alive.size
+    count = 0
+    for i in range(n):
+        if alive[i] and archetype[i] == app:
+            count += 1
+    rows = np.empty(count, np.int64)
+    home = np.empty(count, np.int64)
+    niche_a = np.empty(count)
+    growth = np.empty(count)
+    lock = np.empty(count)
+    j = 0
+    for i in range(n):
+        if alive[i] and archetype[i] == app:
+            rows[j] = i
+            home[j] = region[i]
+            niche_a[j] = niche[i]
+            growth[j] = spend_cum[i] + 1e-3
+            lock[j] = 1.0 + share[i, 0]
+            j += 1
+    return rows, home, niche_a, growth, lock
+
+
+@kernel
+def app_market(
+    appeal: np.ndarray,
+    rows: np.ndarray,
+    home: np.ndarray,
+    demand_app: np.ndarray,
+    api_fee_share: float,
+    share: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Split each market's application spend (USD B a quarter) by appeal among the startups
+    based there, and write their shares to column 0 of ``share``.
+
+    Returns each startup's revenue, and per market the API fees the startups owe the model
+    labs (``api_fee_share`` of their revenue), their revenue and the sum of their shares.
+    """
+    n_m = demand_app.size
+    appeal_by_market = np.zeros(n_m)
+    for j in range(rows.size):
+        appeal_by_market[home[j]] += appeal[j]
+    revenue = np.empty(rows.size)
+    revenue_by_market = np.zeros(n_m)
+    share_by_market = np.zeros(n_m)
+    for j in range(rows.size):
+        t = appeal_by_market[home[j]]
+        s = appeal[j] / t if t > 0 else 0.0
+        share[rows[j], 0] = s
+        share_by_market[home[j]] += s
+        revenue[j] = s * demand_app[home[j]]
+        revenue_by_market[home[j]] += revenue[j]
+    fees = np.empty(n_m)
+    for k in range(n_m):
+        fees[k] = api_fee_share * revenue_by_market[k]
+    return revenue, fees, revenue_by_market, share_by_market

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from abm.kernels import product as kernels
-from abm.markets.product import demand_level, model_shares, segment_shares
+from abm.markets.product import demand_level, model_shares
 from abm.regions import N_REGIONS
 from agents.lab import APP
 
@@ -59,14 +59,22 @@ def run(model: AIMarketModel) -> None:
     m = np.flatnonzero(alive & (labs.archetype[:n] != APP))
     access = model.policy.appeal[labs.region[m]]
     sh = model_shares(labs.capability[m], labs.share[m], access, sl.beta_capability, sl.lock_in)
-    # Application segment, home market only.
-    a = np.flatnonzero(alive & (labs.archetype[:n] == APP))
-    home = labs.region[a].astype(np.int64)
-    appeal = np.exp(labs.niche[a]) * (labs.spend_cum[a] + 1e-3) ** sl.app_growth_elasticity
-    appeal *= (1.0 + labs.share[a, 0]) ** sl.lock_in
-    sa = segment_shares(appeal, home, N_REGIONS)
-    rev_app = sa * w.demand_app[home]
-    fees = d.api_fee_share * np.bincount(home, weights=rev_app, minlength=N_REGIONS)
+    # Application segment, home market only: appeal = e^niche x growth spend^elasticity x
+    # (1 + last share)^lock_in, split per market (compiled; the powers stay in numpy).
+    a, home, niche, growth, lock = kernels.app_inputs(
+        alive,
+        labs.archetype[:n],
+        APP,
+        labs.region[:n],
+        labs.niche[:n],
+        labs.spend_cum[:n],
+        labs.share[:n],
+    )
+    appeal = np.exp(niche) * growth**sl.app_growth_elasticity
+    appeal *= lock**sl.lock_in
+    rev_app, fees, rev_app_by_market, sa_by_market = kernels.app_market(
+        appeal, a, home, w.demand_app, d.api_fee_share, labs.share
+    )
 
     # A model lab serves what its inference compute allows (new labs get one quarter's grace).
     # A model lab serves what its inference compute allows: the compute this quarter's demand
@@ -79,10 +87,7 @@ def run(model: AIMarketModel) -> None:
     fee_income = (sh * fees[None, :]).sum(axis=1) * served
     fee_paid_by_market = (sh * served[:, None]).sum(axis=0) * fees
     fee_rate = np.divide(
-        fee_paid_by_market,
-        np.bincount(home, weights=rev_app, minlength=N_REGIONS),
-        out=np.zeros(N_REGIONS),
-        where=fees > 0,
+        fee_paid_by_market, rev_app_by_market, out=np.zeros(N_REGIONS), where=fees > 0
     )
     fee_out = rev_app * fee_rate[home]
 
@@ -90,11 +95,8 @@ def run(model: AIMarketModel) -> None:
     revenue[m] = own + fee_income
     revenue[a] = rev_app
     model.ledger.money_in("customers", float(own.sum() + rev_app.sum()))
-    labs.share[m] = sh
-    labs.share[a, 0] = sa
-    model.stats.share_sums = np.concatenate(
-        [sh.sum(axis=0), np.bincount(home, weights=sa, minlength=N_REGIONS)]
-    )
+    labs.share[m] = sh  # (the apps' shares are written by kernels.app_market)
+    model.stats.share_sums = np.concatenate([sh.sum(axis=0), sa_by_market])
     model.stats.model_revenue = float(revenue[m].sum())
     model.stats.total_revenue = float(own.sum() + rev_app.sum())
 
