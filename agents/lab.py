@@ -176,26 +176,31 @@ def absorb_algorithms(model: AIMarketModel, rows: np.ndarray) -> None:
 def plan_runs(model: AIMarketModel, rows: np.ndarray) -> None:
     """Model labs between runs plan their next one; covered runs pay compliance or stay
     under the line. ``rows``: the model labs."""
-    labs, s = model.labs, model.scenario.labs
-    # Runs waiting for regulatory clearance count down.
-    waiting = rows[(labs.run_target[rows] > 0) & (labs.run_age[rows] < 0)]
-    labs.run_age[waiting] += 1
-    free = (labs.run_target[rows] <= 0) & (labs.idle[rows] >= s.run_gap_quarters)
-    idx = rows[free]
-    if idx.size == 0:
-        return
-    target = next_run_flop(model, idx)
-    flop_cost = labs.lease_price[idx] / model.world.flop_per_h100e_quarter
-    budget = s.training_cash_share * (labs.cash[idx] + labs.credit[idx] + labs.prepaid[idx])
-    size = np.minimum(target, budget / np.maximum(flop_cost, 1e-300))
-    idle = labs.idle[idx]
-    start = (size >= 0.5 * target) | (
-        (idle >= 4) & (size > 1.5 * labs.last_flop[idx]) & (size > model.world.entry_run_flop)
+    labs, s, w = model.labs, model.scenario.labs, model.world
+    # Compiled: runs waiting for regulatory clearance count down; labs between runs choose
+    # the next (the numpy version is in tests/abm/test_kernels_compute.py).
+    idx, size, run_cost = compute_kernels.choose_runs(
+        rows,
+        labs.run_target,
+        labs.run_age,
+        labs.idle,
+        labs.ambition,
+        labs.region,
+        labs.last_flop,
+        labs.lease_price,
+        labs.cash,
+        labs.credit,
+        labs.prepaid,
+        w.max_run_flop(s.run_quarters),
+        w.flop_per_h100e_quarter,
+        s.run_gap_quarters,
+        s.run_multiple,
+        s.frontier_fraction,
+        w.entry_run_flop,
+        s.training_cash_share,
     )
-    idx, size = idx[start], size[start]
     if idx.size == 0:
         return
-    run_cost = size * labs.lease_price[idx] / model.world.flop_per_h100e_quarter
     size, comply_cost, delay = model.policy.compliance(
         size, run_cost, labs.region[idx], s.compliance_bunching_share
     )

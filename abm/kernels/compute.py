@@ -302,3 +302,59 @@ def advance_runs(
             done[n_done] = ended[e]
             n_done += 1
     return ended, done[:n_done]
+
+
+@kernel
+def choose_runs(
+    rows: np.ndarray,
+    run_target: np.ndarray,
+    run_age: np.ndarray,
+    idle: np.ndarray,
+    ambition: np.ndarray,
+    region: np.ndarray,
+    last_flop: np.ndarray,
+    lease_price: np.ndarray,
+    cash: np.ndarray,
+    credit: np.ndarray,
+    prepaid: np.ndarray,
+    max_run_flop: np.ndarray,
+    flop_per_h100e_quarter: float,
+    run_gap_quarters: int,
+    run_multiple: float,
+    frontier_fraction: float,
+    entry_run_flop: float,
+    training_cash_share: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The model labs (``rows``) that start planning a run now, with its size (FLOP) and its
+    cost (USD B at the lab's expected lease price), before compute-threshold rules.
+
+    Runs waiting for clearance count down first (``run_age`` += 1 in place). A lab between
+    runs, idle for at least ``run_gap_quarters``, aims at ``next_run_flop`` and sizes the run
+    to ``training_cash_share`` of its cash, credits and prepaid compute; it starts if that is at
+    least half its aim, or if it has been idle a year and the run is 1.5x its last and above
+    the entry size.
+    """
+    for j in range(rows.size):
+        i = rows[j]
+        if run_target[i] > 0 and run_age[i] < 0:
+            run_age[i] += 1
+    chosen = np.empty(rows.size, np.int64)
+    size = np.empty(rows.size)
+    cost = np.empty(rows.size)
+    k = 0
+    for j in range(rows.size):
+        i = rows[j]
+        if not (run_target[i] <= 0 and idle[i] >= run_gap_quarters):
+            continue
+        ceiling = ambition[i] * max_run_flop[region[i]]
+        step = maximum(run_multiple * last_flop[i], frontier_fraction * ceiling)
+        target = maximum(minimum(step, ceiling), entry_run_flop)
+        flop_cost = lease_price[i] / flop_per_h100e_quarter
+        budget = training_cash_share * (cash[i] + credit[i] + prepaid[i])
+        s = minimum(target, budget / maximum(flop_cost, 1e-300))
+        if (s >= 0.5 * target) or (idle[i] >= 4 and s > 1.5 * last_flop[i] and s > entry_run_flop):
+            chosen[k] = i
+            size[k] = s
+            cost[k] = s * lease_price[i] / flop_per_h100e_quarter
+            k += 1
+    return chosen[:k], size[:k], cost[:k]

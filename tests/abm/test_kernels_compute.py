@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from abm import AIMarketModel, load_scenario
 from abm.kernels import compute as kernels
 from abm.markets.compute import clear_spot
+from agents import lab
 
 
 def _clear_spot_numpy(request, wtp, supply, price):
@@ -286,3 +289,53 @@ def test_advance_runs_matches_numpy(seed, n, rq):
         assert g.dtype == w.dtype and g.tobytes() == w.tobytes()
     for key, arr in want_labs.items():
         assert labs[key].tobytes() == arr.tobytes(), key
+
+
+def _plan_runs_numpy(model, rows):
+    """``agents.lab.plan_runs`` as it was at commit df3f2ff (before ``choose_runs``)."""
+    labs, s = model.labs, model.scenario.labs
+    waiting = rows[(labs.run_target[rows] > 0) & (labs.run_age[rows] < 0)]
+    labs.run_age[waiting] += 1
+    free = (labs.run_target[rows] <= 0) & (labs.idle[rows] >= s.run_gap_quarters)
+    idx = rows[free]
+    if idx.size == 0:
+        return
+    target = lab.next_run_flop(model, idx)
+    flop_cost = labs.lease_price[idx] / model.world.flop_per_h100e_quarter
+    budget = s.training_cash_share * (labs.cash[idx] + labs.credit[idx] + labs.prepaid[idx])
+    size = np.minimum(target, budget / np.maximum(flop_cost, 1e-300))
+    idle = labs.idle[idx]
+    start = (size >= 0.5 * target) | (
+        (idle >= 4) & (size > 1.5 * labs.last_flop[idx]) & (size > model.world.entry_run_flop)
+    )
+    idx, size = idx[start], size[start]
+    if idx.size == 0:
+        return
+    run_cost = size * labs.lease_price[idx] / model.world.flop_per_h100e_quarter
+    size, comply_cost, delay = model.policy.compliance(
+        size, run_cost, labs.region[idx], s.compliance_bunching_share
+    )
+    pay = np.minimum(comply_cost, labs.cash[idx])
+    labs.cash[idx] -= pay
+    model.ledger.money_out("governments", float(pay.sum()))
+    labs.run_target[idx] = size
+    labs.run_done[idx] = 0.0
+    labs.run_cost[idx] = 0.0
+    labs.run_age[idx] = -delay
+
+
+@pytest.mark.parametrize(("preset", "seed"), [("baseline", 1), ("global_compute_threshold", 2)])
+def test_plan_runs_matches_numpy(monkeypatch, preset, seed):
+    """Two models in lockstep, one planning runs with the numpy version: the labs' runs, cash
+    and the books stay identical."""
+    new = AIMarketModel(load_scenario(preset), rng=seed)
+    ref = AIMarketModel(load_scenario(preset), rng=seed)
+    for _ in range(32):
+        new.step()
+        with monkeypatch.context() as patch:
+            patch.setattr(lab, "plan_runs", _plan_runs_numpy)
+            ref.step()
+        for field in ("run_target", "run_age", "run_done", "run_cost", "cash", "last_flop"):
+            a, b = getattr(new.labs, field), getattr(ref.labs, field)
+            assert a.tobytes() == b.tobytes(), (field, new.quarter)
+        assert new.ledger.outflow.tobytes() == ref.ledger.outflow.tobytes()
