@@ -139,3 +139,60 @@ def app_market(
     for k in range(n_m):
         fees[k] = api_fee_share * revenue_by_market[k]
     return revenue, fees, revenue_by_market, share_by_market
+
+
+@kernel
+def model_logit_inputs(
+    rows: np.ndarray,
+    capability: np.ndarray,
+    share: np.ndarray,
+    region: np.ndarray,
+    appeal: np.ndarray,
+    beta: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For the model labs ``rows``: where each may sell (``appeal`` of its home region in each
+    market, 0 without a model), the logit exponent ``beta x (capability - the market's best
+    sold there)`` (0 where it may not sell) and the lock-in base ``1 + last share``, each
+    (len(rows), markets), for the caller to exponentiate in numpy
+    (``abm.markets.product.model_shares`` is the numpy version)."""
+    k, n_m = rows.size, appeal.shape[1]
+    sellable = np.empty((k, n_m))
+    arg = np.empty((k, n_m))
+    lock = np.empty((k, n_m))
+    frontier = np.full(n_m, -np.inf)
+    for j in range(k):
+        i = rows[j]
+        has = np.isfinite(capability[i])
+        for c in range(n_m):
+            sellable[j, c] = appeal[region[i], c] * (1.0 if has else 0.0)
+            lock[j, c] = 1.0 + share[i, c]
+            if sellable[j, c] > 0:
+                frontier[c] = maximum(frontier[c], capability[i] if has else -np.inf)
+    for c in range(n_m):
+        if not np.isfinite(frontier[c]):
+            frontier[c] = 0.0
+    for j in range(k):
+        i = rows[j]
+        for c in range(n_m):
+            gap = capability[i] - frontier[c] if sellable[j, c] > 0 else 0.0
+            arg[j, c] = beta * gap
+    return sellable, arg, lock
+
+
+@kernel
+def model_logit_shares(sellable: np.ndarray, weight: np.ndarray, lock: np.ndarray) -> np.ndarray:
+    """Shares of each model lab in each market: appeal = sellable x e^(exponent) x lock-in
+    (``weight`` and ``lock`` already raised), over the market's total appeal (0 where none)."""
+    k, n_m = sellable.shape
+    appeal = np.empty((k, n_m))
+    total = np.zeros(n_m)
+    for j in range(k):
+        for c in range(n_m):
+            appeal[j, c] = sellable[j, c] * weight[j, c] * lock[j, c]
+            total[c] += appeal[j, c]
+    out = np.zeros((k, n_m))
+    for j in range(k):
+        for c in range(n_m):
+            if total[c] > 0:
+                out[j, c] = appeal[j, c] / total[c]
+    return out

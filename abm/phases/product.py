@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from abm.kernels import product as kernels
-from abm.markets.product import demand_level, model_shares
+from abm.markets.product import demand_level
 from abm.regions import N_REGIONS
 from agents.lab import APP
 
@@ -57,8 +57,12 @@ def run(model: AIMarketModel) -> None:
 
     # Foundation-model segment.
     m = np.flatnonzero(alive & (labs.archetype[:n] != APP))
-    access = model.policy.appeal[labs.region[m]]
-    sh = model_shares(labs.capability[m], labs.share[m], access, sl.beta_capability, sl.lock_in)
+    # Compiled logit (abm.markets.product.model_shares is the numpy version); the exponential
+    # and the lock-in power stay in numpy.
+    sellable, exponent, lock = kernels.model_logit_inputs(
+        m, labs.capability, labs.share, labs.region, model.policy.appeal, sl.beta_capability
+    )
+    sh = kernels.model_logit_shares(sellable, np.exp(exponent), lock**sl.lock_in)
     # Application segment, home market only: appeal = e^niche x growth spend^elasticity x
     # (1 + last share)^lock_in, split per market (compiled; the powers stay in numpy).
     a, home, niche, growth, lock = kernels.app_inputs(

@@ -129,3 +129,26 @@ def test_product_phase_matches_numpy(monkeypatch, preset, seed):
             assert a.tobytes() == b.tobytes(), field
         assert new.ledger.outflow.tobytes() == ref.ledger.outflow.tobytes()
         assert np.array_equal(product.market_frontier(new), reference_market_frontier(ref))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_model_logit_kernels_match_model_shares(seed):
+    """The compiled logit equals ``model_shares`` bit for bit, labs without a model and
+    markets nobody may sell in included."""
+    from abm.kernels import product as kernels
+
+    rng = np.random.default_rng(seed)
+    n, markets = 300, N_REGIONS
+    capability = rng.normal(24.0, 1.5, n)
+    capability[rng.random(n) < 0.2] = -np.inf
+    share = rng.dirichlet(np.ones(n), markets).T.copy()
+    region = rng.integers(0, markets, n)
+    appeal = rng.random((markets, markets)) * (rng.random((markets, markets)) < 0.7)
+    rows = np.sort(rng.choice(n, 200, replace=False))
+    beta, lock_in = 2.0 + seed, 0.5 * seed
+    want = model_shares(capability[rows], share[rows], appeal[region[rows]], beta, lock_in)
+    sellable, exponent, lock = kernels.model_logit_inputs(
+        rows, capability, share, region, appeal, beta
+    )
+    got = kernels.model_logit_shares(sellable, np.exp(exponent), lock**lock_in)
+    assert got.tobytes() == want.tobytes()
