@@ -441,3 +441,45 @@ def draw_venture_offers(
             out_amt[k] = amount
             k += 1
     return out_inv[:k], out_ask[:k], out_amt[:k]
+
+
+@kernel
+def region_size_order(
+    ask_region: np.ndarray, ask_amount: np.ndarray, n_regions: int
+) -> tuple[np.ndarray, bool]:
+    """``np.lexsort((ask_amount, ask_region))``: asks by region, then by size, ties in ask
+    order — as a stable radix sort on the amounts' bits (for non-negative finite doubles the
+    bit pattern orders like the value) and a counting sort on the region.
+
+    Returns the order and True, or an empty order and False if some amount is negative,
+    -0.0 or not finite (the caller then uses ``np.lexsort``).
+    """
+    n = ask_amount.size
+    keys = ask_amount.view(np.uint64)
+    sign = np.uint64(1) << np.uint64(63)
+    for i in range(n):
+        if (keys[i] & sign) != np.uint64(0) or not np.isfinite(ask_amount[i]):
+            return np.empty(0, np.int64), False
+    order = np.arange(n)
+    spare = np.empty(n, np.int64)
+    count = np.empty(257, np.int64)
+    mask = np.uint64(255)
+    for byte in range(8):
+        shift = np.uint64(8 * byte)
+        count[:] = 0
+        for i in range(n):
+            count[np.int64((keys[order[i]] >> shift) & mask) + 1] += 1
+        trivial = False
+        for d in range(256):
+            if count[d + 1] == n:
+                trivial = True  # every key has this byte: the pass would change nothing
+        if trivial:
+            continue
+        for d in range(256):
+            count[d + 1] += count[d]
+        for i in range(n):
+            d = np.int64((keys[order[i]] >> shift) & mask)
+            spare[count[d]] = order[i]
+            count[d] += 1
+        order, spare = spare, order
+    return _counting_sort(order, ask_region, n_regions), True

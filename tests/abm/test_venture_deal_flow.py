@@ -154,3 +154,26 @@ def test_the_guide_table_finds_what_a_binary_search_finds(seed):
             pos = lo + np.searchsorted(cum[lo:hi], u, side="right")
             want.append(order[min(pos, hi - 1)])
         assert picked.tolist() == want
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("n", [0, 1, 2, 300, 5000])
+def test_region_layout_is_lexsort(seed, n):
+    """The radix-sorted layout is the permutation ``np.lexsort`` gives: ties in size (many,
+    from rounding), zeros, huge and tiny amounts included; a negative, -0.0 or non-finite
+    amount falls back to ``np.lexsort`` itself."""
+    rng = np.random.default_rng(seed)
+    region = rng.integers(0, N_REGIONS, n)
+    ask = np.round(np.exp(rng.normal(-1.0, 3.0, n)), int(rng.integers(0, 4)))
+    if n > 2:
+        ask[rng.integers(0, n, 3)] = [0.0, 1e300, 5e-324]
+    order, start = region_layout(region, ask, N_REGIONS)
+    assert np.array_equal(order, np.lexsort((ask, region)))
+    assert np.array_equal(start, np.r_[0, np.cumsum(np.bincount(region, minlength=N_REGIONS))])
+    if n > 2:
+        for bad in (-1.0, -0.0, np.inf, np.nan):
+            odd = ask.copy()
+            odd[n // 2] = bad
+            assert np.array_equal(
+                region_layout(region, odd, N_REGIONS)[0], np.lexsort((odd, region))
+            )
