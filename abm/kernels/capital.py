@@ -483,3 +483,35 @@ def region_size_order(
             count[d] += 1
         order, spare = spare, order
     return _counting_sort(order, ask_region, n_regions), True
+
+
+@kernel
+def credit_rounds(
+    lab_rows: np.ndarray,
+    to_lab: np.ndarray,
+    is_cloud: np.ndarray,
+    new_shares: np.ndarray,
+    n: int,
+    cash: np.ndarray,
+    credit: np.ndarray,
+    shares_out: np.ndarray,
+) -> None:
+    """Book closed rounds' money and shares on the labs (rows ``[0, n)``), in place.
+
+    Each stake ``j`` puts ``to_lab[j]`` USD B into lab ``lab_rows[j]``: as compute credits if
+    the investor is a cloud, as cash otherwise; and ``new_shares[j]`` onto its shares
+    outstanding. Per lab the amounts are summed in stake order from 0.0 and then added, as
+    ``+= np.bincount(lab_rows, weights, minlength=n)`` did.
+    """
+    add_cash = np.zeros(n)
+    add_credit = np.zeros(n)
+    add_shares = np.zeros(n)
+    for j in range(lab_rows.size):
+        r = lab_rows[j]
+        add_cash[r] += 0.0 if is_cloud[j] else to_lab[j]
+        add_credit[r] += to_lab[j] if is_cloud[j] else 0.0
+        add_shares[r] += new_shares[j]
+    for i in range(n):
+        cash[i] = cash[i] + add_cash[i]
+        credit[i] = credit[i] + add_credit[i]
+        shares_out[i] = shares_out[i] + add_shares[i]

@@ -345,21 +345,21 @@ def _apply(
             tied[:] = 0.0
     to_lab = amt - tied
 
-    # Credit labs: clouds pay in credits (and become the partner), everyone else in cash.
+    # Credit labs: clouds pay in credits (and become the partner), everyone else in cash;
+    # new shares at the round's price (compiled: the three per-lab sums of one pass).
     is_cloud = inv_kind == CLOUD
-    n = labs.n
-    labs.cash[:n] += np.bincount(lab_rows, weights=np.where(is_cloud, 0.0, to_lab), minlength=n)
-    labs.credit[:n] += np.bincount(lab_rows, weights=np.where(is_cloud, to_lab, 0.0), minlength=n)
+    price_per_share = labs.ask_pre[rows] / labs.shares_out[rows]
+    new_shares = to_lab / price_per_share[k]
+    kernels.credit_rounds(
+        lab_rows, to_lab, is_cloud, new_shares, labs.n, labs.cash, labs.credit, labs.shares_out
+    )
     cloud_rows = lab_rows[is_cloud]
     first = labs.partner[cloud_rows] < 0
     labs.partner[cloud_rows[first]] = inv[is_cloud][first] - base[CLOUD]
 
-    # Shares at the round's price; post-money valuation.
+    # Post-money valuation.
     closed = rows[result.closed]
-    price_per_share = labs.ask_pre[rows] / labs.shares_out[rows]
-    new_shares = to_lab / price_per_share[k]
     model.holdings.add(inv, lab_rows, new_shares, q)
-    labs.shares_out[:n] += np.bincount(lab_rows, weights=new_shares, minlength=n)
     raised = result.raised[result.closed]
     labs.valuation[closed] = labs.ask_pre[closed] + raised
     labs.last_round[closed] = q

@@ -6,6 +6,7 @@ The references below are that numpy code, kept as it was before the kernels (com
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -200,3 +201,25 @@ def test_screening_and_commitments_match_numpy(seed, n_asks, n_old, n_new):
     )
     for g, w in zip(got, (want_offered, want_open, want_committed), strict=True):
         _same(g, w)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_credit_rounds_is_the_three_bincounts(seed):
+    """Booking rounds in one pass equals ``+= np.bincount(...)`` on cash, credits and shares
+    outstanding byte for byte: repeated labs, cloud and other investors, rows past ``n``
+    untouched, and -0.0 balances turned to 0.0 as adding an empty bincount does."""
+    rng = np.random.default_rng(seed)
+    size, n, k = 400, 350, 900
+    cash, credit, shares = (rng.normal(0.0, 2.0, size) for _ in range(3))
+    cash[:5] = -0.0
+    lab_rows = rng.integers(0, n, k)
+    to_lab = rng.lognormal(-2.0, 2.0, k)
+    is_cloud = rng.random(k) < 0.3
+    new_shares = rng.lognormal(0.0, 1.0, k)
+    want = [a.copy() for a in (cash, credit, shares)]
+    want[0][:n] += np.bincount(lab_rows, weights=np.where(is_cloud, 0.0, to_lab), minlength=n)
+    want[1][:n] += np.bincount(lab_rows, weights=np.where(is_cloud, to_lab, 0.0), minlength=n)
+    want[2][:n] += np.bincount(lab_rows, weights=new_shares, minlength=n)
+    kernels.credit_rounds(lab_rows, to_lab, is_cloud, new_shares, n, cash, credit, shares)
+    for got, ref in zip((cash, credit, shares), want, strict=True):
+        assert got.tobytes() == ref.tobytes()
