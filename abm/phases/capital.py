@@ -216,7 +216,7 @@ def _deal_groups(
     n_size = int(size.max()) + 1
     size_floor = 2.0 ** (np.arange(n_size) + np.floor(np.log2(np.maximum(check.min(), 1e-9))))
     keys = (fr * 3 + fm) * n_size + size
-    uniq, vc_group = np.unique(keys[alive], return_inverse=True)
+    uniq, vc_group = _unique_small(keys[alive])
     rm, k = np.divmod(uniq, n_size)
     r, mandate = np.divmod(rm, 3)
     group = np.full(n_inv, -1, dtype=np.int64)
@@ -396,3 +396,14 @@ def _apply(
     st.hyperscaler_funding += float(amt[is_cloud].sum())
     st.vendor_funding += float(amt[inv_kind == VENDOR].sum())
     st.vc_funding += float(amt[inv_kind == VC].sum())
+
+
+def _unique_small(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(keys, return_inverse=True)`` for small non-negative integer keys, by
+    counting instead of sorting: the distinct keys ascending, and each key's position among
+    them."""
+    if keys.size == 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    present = np.bincount(keys) > 0
+    rank = np.cumsum(present) - 1
+    return np.flatnonzero(present), rank[keys]

@@ -223,3 +223,17 @@ def test_credit_rounds_is_the_three_bincounts(seed):
     kernels.credit_rounds(lab_rows, to_lab, is_cloud, new_shares, n, cash, credit, shares)
     for got, ref in zip((cash, credit, shares), want, strict=True):
         assert got.tobytes() == ref.tobytes()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_unique_small_is_numpy_unique(seed):
+    """The counting version of ``np.unique(..., return_inverse=True)`` gives the same arrays."""
+    from abm.phases.capital import _unique_small
+
+    rng = np.random.default_rng(seed)
+    for size in (0, 1, 50, 3000):
+        keys = rng.integers(0, 1 + 40 * seed, size)
+        uniq, inverse = _unique_small(keys)
+        want_uniq, want_inverse = np.unique(keys, return_inverse=True)
+        assert np.array_equal(uniq, want_uniq) and uniq.dtype == want_uniq.dtype
+        assert np.array_equal(inverse, want_inverse)
