@@ -349,7 +349,11 @@ def _entry(model: AIMarketModel) -> None:
             np.bincount(f.region[: f.n], weights=dry, minlength=N_REGIONS)
             + 0.02 * dry.sum() / N_REGIONS
         )
-        region = rng.choice(N_REGIONS, size=count, p=by_region / by_region.sum())
+        # rng.choice(N_REGIONS, size=count, p=by_region / by_region.sum()), the same draws
+        # without its argument checks (test_entry_region_draw_is_rng_choice).
+        cdf = (by_region / by_region.sum()).cumsum()
+        cdf /= cdf[-1]
+        region = cdf.searchsorted(rng.random(count), side="right")
         is_model = rng.random(count) < sl.entry_model_share
         pedigree = rng.lognormal(0.0, 0.6, count)
         ask = np.where(

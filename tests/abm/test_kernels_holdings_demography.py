@@ -113,3 +113,19 @@ def test_exit_candidates_matches_numpy(seed, n):
     want = reference_exit_candidates(a, 8, 2)
     for g, w in zip(got, want, strict=True):
         assert g.tobytes() == w.astype(np.int64).tobytes()
+
+
+def test_entry_region_draw_is_rng_choice():
+    """Entrants' regions are drawn as ``Generator.choice`` with probabilities draws them: the
+    same regions from the same stream, which stays aligned afterwards."""
+    for seed in range(200):
+        ours, theirs = np.random.default_rng(seed), np.random.default_rng(seed)
+        weights = np.random.default_rng(10_000 + seed).random(5) + 1e-3
+        count = 1 + seed % 37
+        p = weights / weights.sum()
+        want = theirs.choice(5, size=count, p=p)
+        cdf = p.cumsum()
+        cdf /= cdf[-1]
+        got = cdf.searchsorted(ours.random(count), side="right")
+        assert np.array_equal(got, want)
+        assert ours.random() == theirs.random()
