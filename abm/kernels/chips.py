@@ -124,6 +124,7 @@ def logit_arguments(
 
 @kernel
 def _in_split(k: int, sellable: bool, domestic: bool, allowed: float) -> bool:
+    """Whether logit split ``k`` (0 all, 1 domestic, 2 fully licensed) includes a product."""
     if k == 0:
         return sellable
     if k == 1:
@@ -178,9 +179,7 @@ def clear_orders(
             t = total(weight[k, h])
             if t > 0:
                 for p in range(n_p):
-                    inside = sellable[h, p] and (
-                        k == 0 or (k == 1 and domestic[p]) or (k == 2 and allowed[h, p] >= 1.0)
-                    )
+                    inside = _in_split(k, sellable[h, p], domestic[p], allowed[h, p])
                     share[k, h, p] = (weight[k, h, p] if inside else 0.0) / t
     legal = np.empty((n_h, n_p))
     leak = np.empty((n_h, n_p))
