@@ -50,6 +50,7 @@ _TYPES: dict[str, dict[str, type]] = {
         "pedigree": float,
         "ambition": float,
     },
+    "public_compute": {"accelerators": int, "h100e_per_accelerator": float},
     "sovereign_funds": {"aum_busd": float, "ai_tilt": float},
     "vc_funds": {"ai_dry_powder_busd": float},
     "regions": {"countries": int},

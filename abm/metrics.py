@@ -313,7 +313,7 @@ class MetricRecorder:
         put("total_ai_revenue", st.total_revenue)
         put("leader_valuation", float(mark_max))
         put("hyperscaler_capex", float(c.capex[: c.n].sum()))
-        open_c = c.alive[: c.n] & ~c.captive[: c.n] & (c.capacity[: c.n] > 0)
+        open_c = c.alive[: c.n] & ~c.captive[: c.n] & ~c.public[: c.n] & (c.capacity[: c.n] > 0)
         lease = (
             np.average(c.price[: c.n][open_c], weights=c.capacity[: c.n][open_c])
             if open_c.any()

@@ -102,6 +102,9 @@ class AIMarketModel(mesa.Model):
         self.stats = QuarterStats()
         self.retired_above = [0, 0]
         self.public_compute_price = (0.0,) * len(REGIONS)
+        # H100e of public AI supercomputers coming online, by quarter index, per cloud row
+        # (filled by abm.population from abm/data/public_compute.csv).
+        self.public_due: dict[int, np.ndarray] = {}
         self.inference_per_busd = scenario.demand.inference_h100e_per_busd
         self._uid_row = np.full(1024, -1, dtype=np.int64)
         self._uid_kind = np.full(1024, -1, dtype=np.int8)  # index into TABLES

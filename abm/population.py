@@ -67,6 +67,7 @@ def build(model: AIMarketModel, vendors: list[dict[str, Any]]) -> None:
     """Fill the model's tables for the start quarter."""
     _vendors(model, vendors)
     _clouds(model)
+    _public_compute(model)
     _funds(model)
     _sovereigns(model)
     f, sf, c = model.funds, model.sovereigns, model.clouds
@@ -180,6 +181,58 @@ def _clouds(model: AIMarketModel) -> None:
         c.alive[i] = founded[idx.tolist().index(i)] <= q0
     model._cloud_founded = founded
     model._cloud_row = row_of
+
+
+def public_systems() -> list[dict[str, Any]]:
+    """Rows of abm/data/public_compute.csv: public AI supercomputers and when they came online."""
+    return list(load_table("public_compute"))
+
+
+def _public_compute(model: AIMarketModel) -> None:
+    """One public operator per region with AI supercomputers in abm/data/public_compute.csv.
+
+    Governments and universities buy these systems for research, outside the lease market: each
+    operator orders a system's H100e through the chip market in the quarter it came online,
+    paid for by the state, and runs it for its own users (never leases to labs). Systems online
+    before the start quarter are its opening fleet, aged as every fleet ages.
+    """
+    c, v = model.clouds, model.vendors
+    scale = model.scenario.population.public_supercomputers
+    systems = public_systems()
+    regions = [r for r in REGIONS if any(s["region"] == r for s in systems)]
+    if scale <= 0 or not regions:
+        model.public_due = {}
+        return
+    idx = c.add(len(regions), [f"Public AI supercomputers ({r})" for r in regions])
+    c.uid[idx] = model.register_rows("clouds", Hyperscaler, idx)
+    row_of = dict(zip(regions, idx.tolist(), strict=True))
+    q0 = model.quarter_index
+    keep = 1.0 - 1.0 / model.scenario.clouds.chip_life_quarters
+    nvidia = v.names.index("NVIDIA")
+    due: dict[int, np.ndarray] = {}
+    for s in systems:
+        i = row_of[s["region"]]
+        h100e = scale * s["accelerators"] * s["h100e_per_accelerator"]
+        q = parse_quarter(s["operational"])
+        if q <= q0:
+            # Opening fleet (all NVIDIA V100-era systems before 2020), aged to the start.
+            c.stock[i, nvidia] += h100e * keep ** (q0 - q)
+        else:
+            due.setdefault(q, np.zeros(c.n))[i] += h100e
+    shortfall = 1.0 - legacy_mfu()["NVIDIA"] / TRAINING_UTILISATION
+    for region, i in row_of.items():
+        installed = float(c.stock[i, : v.n].sum())
+        c.region[i] = REGION_INDEX[region]
+        c.public[i] = True
+        c.kw[i] = installed * OLD_FLEET_KW_PER_H100E
+        c.power_mw[i] = c.kw[i] / 1000.0
+        c.kw_hist[i] = c.kw[i]
+        c.book[i] = installed * OLD_FLEET_USD_PER_H100E * 0.5 / 1e9
+        c.internal[i] = installed * v.maturity[nvidia]
+        c.legacy_gap[i] = c.internal[i] * shortfall
+        c.alive[i] = True
+    model.public_due = due
+    model._cloud_founded = np.concatenate([model._cloud_founded, np.full(idx.size, q0)])
 
 
 def _funds(model: AIMarketModel) -> None:

@@ -104,6 +104,15 @@ class Population(Section):
         1e6,
         "AI venture dry powder at start, USD B (Crunchbase AI funding ~$36B in 2020).",
     )
+    public_supercomputers: float = Field(
+        1.0,
+        ge=0.0,
+        le=100.0,
+        description=(
+            "Multiplier on the public AI supercomputers of abm/data/public_compute.csv "
+            "(1 = as built; 0 = none)."
+        ),
+    )
     entry_per_quarter: float = P(
         70.0,
         0.0,

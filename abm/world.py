@@ -26,6 +26,8 @@ class World:
     training_utilisation: float = TRAINING_UTILISATION  # fleet-wide MFU of training runs
     flop_per_h100e_quarter: float = FLOP_PER_H100E_QUARTER
     """Training FLOP one useful H100e delivers in a quarter at ``training_utilisation``."""
+    # Average price of a raw H100e delivered last quarter, USD B (0 before any delivery).
+    h100e_unit_price: float = 0.0
     site_h100e: np.ndarray = field(default_factory=lambda: np.full(N_REGIONS, 1e3))
     """Useful H100e the largest site of each region can host now, with the chips it may buy."""
     frontier_history: list[float] = field(

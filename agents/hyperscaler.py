@@ -39,6 +39,7 @@ def cloud_table_class(n_vendors: int) -> type[Table]:
         FIELDS: ClassVar[dict[str, tuple[Any, int, Any]]] = {
             "region": (np.int8, 0, 0),
             "captive": (np.bool_, 0, False),
+            "public": (np.bool_, 0, False),  # a state's AI supercomputers: never leases to labs
             "parent_lab": (np.int32, 0, -1),  # lab a captive data centre serves (prepayments)
             "opcf": (np.float64, 0, 0.0),  # parent's operating cash flow, USD B per quarter
             "opcf_growth": (np.float64, 0, 1.0),  # quarterly growth factor of opcf
@@ -72,6 +73,7 @@ def cloud_table_class(n_vendors: int) -> type[Table]:
             "chip_spend": (np.float64, 0, 0.0),
             "capex": (np.float64, 0, 0.0),
             "backlog": (np.float64, 0, 0.0),  # USD B of chip orders not yet filled
+            "public_owed": (np.float64, 0, 0.0),  # raw H100e of public systems still to arrive
         }
 
     return CloudTable
@@ -173,7 +175,16 @@ def plan_capex(model: AIMarketModel) -> None:
         s.internal_ai_share_max,
     )
     internal_budget = own_share * c.opcf[:n]
-    chips = np.where(alive, gap * best_price + internal_budget + c.backlog[:n], 0.0)
+    # Public AI supercomputers are ordered in the quarter they come online, for their own users,
+    # at what a raw H100e cost on average last quarter; what has not arrived is ordered again.
+    public = c.public[:n]
+    due = model.public_due.get(model.quarter_index)
+    if due is not None:
+        c.public_owed[:n] += due[:n]
+    unit_price = model.world.h100e_unit_price or best_price
+    internal_budget = np.where(public, c.public_owed[:n] * unit_price, internal_budget)
+    backlog = np.where(public, 0.0, c.backlog[:n])
+    chips = np.where(alive, gap * best_price + internal_budget + backlog, 0.0)
     internal_new = internal_budget / np.maximum(best_price, 1e-12)
     # Power for the target fleet at the kW per useful H100e of today's best buy, with a lead time.
     # Power is ordered for the fleet expected when it comes online: today's fleet plus this
@@ -182,6 +193,7 @@ def plan_capex(model: AIMarketModel) -> None:
     fleet_growth = np.clip(
         np.divide(c.kw[:n], kw_year_ago, out=np.ones(n), where=kw_year_ago > 0), 1.0, 3.0
     )
+    fleet_growth[public] = 1.0  # a public system's hall is built with it
     lead = min(s.power_lead_quarters, MAX_LEAD - 1)
     mw_needed = (
         (c.kw[:n] + (gap + internal_new) * c.new_kw[:n]) / 1000.0 * fleet_growth ** (lead / 4.0)
@@ -195,7 +207,8 @@ def plan_capex(model: AIMarketModel) -> None:
     afford = np.maximum(c.cash[:n], 0.0)
     power_paid = np.minimum(power_cost, afford)
     scale = np.divide(power_paid, power_cost, out=np.ones(n), where=power_cost > 0)
-    c.pipeline[:n, lead] += new_mw * scale
+    c.pipeline[:n, lead] += np.where(public, 0.0, new_mw * scale)
+    c.power_mw[:n] += np.where(public, new_mw * scale, 0.0)
     c.cash[:n] -= power_paid
     model.ledger.money_out("dc_builders", float(power_paid.sum()))
     c.chip_budget[:n] = np.minimum(chips, np.maximum(c.cash[:n], 0.0))
@@ -204,7 +217,10 @@ def plan_capex(model: AIMarketModel) -> None:
 
 
 def _finance(model: AIMarketModel, need: np.ndarray) -> None:
-    """Raise cash for ``need``: parent cash flow, then captive prepayments, then debt."""
+    """Raise cash for ``need``: parent cash flow, then captive prepayments, then debt.
+
+    The state pays for its public supercomputers outright.
+    """
     c, s, labs = model.clouds, model.scenario.clouds, model.labs
     n = c.n
     short = np.maximum(need - c.cash[:n], 0.0)
@@ -212,6 +228,10 @@ def _finance(model: AIMarketModel, need: np.ndarray) -> None:
     c.cash[:n] += parent
     model.ledger.money_in("parents", float(parent.sum()))
     short -= parent
+    state = np.where(c.public[:n], short, 0.0)
+    c.cash[:n] += state
+    model.ledger.money_in("states", float(state.sum()))
+    short -= state
     # A captive data centre draws prepayments from the lab it serves (credited as compute).
     cap_rows = np.flatnonzero(c.captive[:n] & (c.parent_lab[:n] >= 0) & (short > 0))
     if cap_rows.size:
@@ -255,8 +275,8 @@ def set_prices(model: AIMarketModel) -> None:
     ratio = np.divide(c.demand[:n], c.capacity[:n], out=np.ones(n), where=c.capacity[:n] > 0)
     price = lease_price(cost, ratio, s.lease_margin, s.lease_scarcity_elasticity)
     c.cost[:n] = cost
-    c.price[:n] = np.where(c.captive[:n], cost, price)
-    c.capacity[:n] = np.maximum(capacity - c.internal[:n], 0.0)
+    c.price[:n] = np.where(c.captive[:n] | c.public[:n], cost, price)
+    c.capacity[:n] = np.where(c.public[:n], 0.0, np.maximum(capacity - c.internal[:n], 0.0))
 
 
 def operate(model: AIMarketModel) -> None:
@@ -266,10 +286,12 @@ def operate(model: AIMarketModel) -> None:
     energy = c.kw[:n] * HOURS_PER_QUARTER * s.energy_usd_per_mwh / 1e3 / 1e9
     interest = c.debt[:n] * s.interest_rate / 4.0
     bill = energy + interest
-    # Parents cover operating bills a cloud cannot pay from its own cash.
+    # Parents (the state, for public systems) cover bills a cloud cannot pay from its cash.
     top_up = np.maximum(bill - c.cash[:n], 0.0)
     c.cash[:n] += top_up
-    model.ledger.money_in("parents", float(top_up.sum()))
+    public = c.public[:n]
+    model.ledger.money_in("parents", float(top_up[~public].sum()))
+    model.ledger.money_in("states", float(top_up[public].sum()))
     c.cash[:n] -= bill
     model.ledger.money_out("energy", float(energy.sum()))
     model.ledger.money_out("lenders", float(interest.sum()))

@@ -251,7 +251,7 @@ def _deal_groups(
     partner = labs.partner[rows[cols]]
     sov = np.flatnonzero(sf.alive[: sf.n] & (sf.backs[: sf.n] == LABS))
     sov_region = sf.region[sov].astype(np.int64)
-    cld = np.flatnonzero(c.alive[: c.n] & ~c.captive[: c.n])
+    cld = np.flatnonzero(c.alive[: c.n] & ~c.captive[: c.n] & ~c.public[: c.n])
     cld_region = c.region[cld].astype(np.int64)
     ven = np.flatnonzero(v.alive[: v.n])
     ven_region = v.region[ven].astype(np.int64)
@@ -328,7 +328,9 @@ def _apply(
         0.0,
     )
     if tied.sum() > 0:
-        home = np.flatnonzero(c.alive[: c.n] & (c.region[: c.n] == GULF) & ~c.captive[: c.n])
+        home = np.flatnonzero(
+            c.alive[: c.n] & (c.region[: c.n] == GULF) & ~c.captive[: c.n] & ~c.public[: c.n]
+        )
         if home.size:
             c.cash[home[0]] += tied.sum()
             sel = tied > 0
