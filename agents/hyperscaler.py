@@ -216,6 +216,21 @@ def plan_capex(model: AIMarketModel) -> None:
     c.internal_budget[:n] = np.minimum(internal_budget, c.chip_budget[:n])
 
 
+def note_deliveries(model: AIMarketModel, h_legal: np.ndarray, h_leak: np.ndarray) -> None:
+    """After the chip market: what public systems still await, and the going price of an H100e.
+
+    ``h_legal`` and ``h_leak`` are the raw H100e each cloud received, by product (clouds x
+    products). Reads ``model.stats.chip_spend`` and ``h100e_delivered`` of this quarter.
+    """
+    c, st = model.clouds, model.stats
+    public = np.flatnonzero(c.public[: c.n])
+    if public.size:
+        arrived = h_legal[public].sum(axis=1) + h_leak[public].sum(axis=1)
+        c.public_owed[public] = np.maximum(c.public_owed[public] - arrived, 0.0)
+    if st.h100e_delivered > 0:
+        model.world.h100e_unit_price = st.chip_spend / st.h100e_delivered
+
+
 def _finance(model: AIMarketModel, need: np.ndarray) -> None:
     """Raise cash for ``need``: parent cash flow, then captive prepayments, then debt.
 

@@ -183,10 +183,6 @@ def run(model: AIMarketModel) -> None:
     v.cum_shipped[:nv] += shipped
     c.stock[:nh] += h_legal @ onehot
     c.leaked[:nh] += h_leak @ onehot
-    public = np.flatnonzero(c.public[:nh])
-    if public.size:
-        arrived = h_legal[public].sum(axis=1) + h_leak[public].sum(axis=1)
-        c.public_owed[public] = np.maximum(c.public_owed[public] - arrived, 0.0)
     c.kw[:nh] += units @ kw_unit
     c.book[:nh] += spent
     delivered_useful = units @ useful
@@ -203,8 +199,7 @@ def run(model: AIMarketModel) -> None:
     st.cn_leaked_h100e = float(leaked)
     st.chip_spend = float(spent.sum())
     st.h100e_delivered = float(installed + leaked)
-    if st.h100e_delivered > 0:
-        model.world.h100e_unit_price = st.chip_spend / st.h100e_delivered
+    hyperscaler.note_deliveries(model, h_legal, h_leak)
     # Network: vendor -> cloud chip sales (value), one edge per pair.
     pair = paid @ onehot  # (H, V)
     hi, vi = np.nonzero(pair > 0)

@@ -207,6 +207,7 @@ def reference_deliver(
     st.cn_leaked_h100e = float(h_leak.sum())
     st.chip_spend = float(spent.sum())
     st.h100e_delivered = float(h_legal.sum() + h_leak.sum())
+    hyperscaler.note_deliveries(model, h_legal, h_leak)
     # Network: vendor -> cloud chip sales (value), one edge per pair.
     pair = (pay_legal + pay_leak) @ onehot  # (H, V)
     hi, vi = np.nonzero(pair > 0)
