@@ -131,14 +131,14 @@ class Demand(Section):
     """Spending on AI services: grows with the capability the market can buy, then saturates."""
 
     base_busd_per_year: float = P(
-        0.24644727815471232,
+        0.24902493900091846,
         0.0,
         1e5,
         "Global spend on AI model services and AI applications in 2020, USD B/yr.",
         fitted=True,
     )
     capability_elasticity: float = P(
-        0.56273175,
+        0.5643323,
         0.0,
         2.0,
         "Growth of demand per order of magnitude of frontier effective compute available in a market "
@@ -246,7 +246,7 @@ class LabBehaviour(Section):
     )
     runway_quarters: float = P(6.0, 1.0, 40.0, "A lab raises when its runway falls below this.")
     war_chest_share: float = P(
-        0.29204924615193145,
+        0.29933391259866055,
         0.0,
         0.9,
         "A model lab raises at least this share of its valuation once a year (compute race war chest).",
@@ -272,14 +272,14 @@ class LabBehaviour(Section):
     )
     growth_cap: float = P(2.0, 1.0, 50.0, "Highest yearly revenue growth investors extrapolate.")
     contender_value_share: float = P(
-        0.8124263075327864,
+        0.7929591944973204,
         0.0,
         2.0,
         "A contender at the frontier is valued at this share of the leading lab (option on catching it).",
         fitted=True,
     )
     hype_premium: float = P(
-        0.8216939999999999,
+        0.8342099999999999,
         0.0,
         10.0,
         "Extra valuation of the capability leader (decays by rank).",
@@ -392,7 +392,7 @@ class CloudBehaviour(Section):
         2.5, 1.0, 20.0, "Highest yearly demand growth a cloud extrapolates."
     )
     capacity_headroom: float = P(
-        0.4360495248092145,
+        0.4887202894557071,
         0.0,
         5.0,
         "Spare capacity a cloud wants above expected demand.",
@@ -405,13 +405,15 @@ class CloudBehaviour(Section):
         "Share of its parent's cash flow a cloud spent on accelerators for its own AI workloads in 2020.",
     )
     internal_ai_elasticity: float = P(
-        0.3749317,
+        0.36365364999999994,
         0.0,
         5.0,
         "Elasticity of that share to the growth of AI spending worldwide.",
         fitted=True,
     )
-    internal_ai_share_max: float = P(0.37171, 0.0, 1.0, "Ceiling of that share.", fitted=True)
+    internal_ai_share_max: float = P(
+        0.37586260000000005, 0.0, 1.0, "Ceiling of that share.", fitted=True
+    )
     chip_choice_sharpness: float = P(
         3.0, 0.0, 100.0, "Logit sharpness of chip choice on useful compute per dollar."
     )
