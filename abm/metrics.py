@@ -19,6 +19,7 @@ from abm.kernels import metrics as kernels
 from abm.markets.product import hhi
 from abm.network import bloc_modularity, cross_bloc_share, to_bloc_matrix
 from abm.regions import CN, N_REGIONS, REGIONS, US
+from agents import hyperscaler
 from agents.lab import APP
 
 if TYPE_CHECKING:
@@ -313,7 +314,7 @@ class MetricRecorder:
         put("total_ai_revenue", st.total_revenue)
         put("leader_valuation", float(mark_max))
         put("hyperscaler_capex", float(c.capex[: c.n].sum()))
-        open_c = c.alive[: c.n] & ~c.captive[: c.n] & ~c.public[: c.n] & (c.capacity[: c.n] > 0)
+        open_c = hyperscaler.open_clouds(model) & (c.capacity[: c.n] > 0)
         lease = (
             np.average(c.price[: c.n][open_c], weights=c.capacity[: c.n][open_c])
             if open_c.any()

@@ -7,7 +7,9 @@ market decides which and how many arrive), builds data-centre power with a lead 
 finances all of it from lease revenue, its parent's operating cash flow, debt, and — for a
 captive data centre — prepayments by the lab it serves. It leases useful H100e to labs at a
 cost-plus price that rises with demand over capacity (captives lease at cost) and takes
-stakes in labs paid in cloud credits, which come back to it as lease revenue.
+stakes in labs paid in cloud credits, which come back to it as lease revenue. A region's
+public AI supercomputers are one more row (``public``): the state orders each listed system
+when it comes online and pays for it; it serves its own users and never leases or invests.
 
 Units: USD B, useful H100e (raw H100e times vendor software maturity), MW.
 """
@@ -100,6 +102,12 @@ class Hyperscaler(mesa.Agent):
 
     def __repr__(self) -> str:
         return f"Hyperscaler({self.name!r}, {self.region})"
+
+
+def open_clouds(model: AIMarketModel) -> np.ndarray:
+    """Alive clouds that lease to any lab and may take stakes: not captive, not public."""
+    c = model.clouds
+    return c.alive[: c.n] & ~c.captive[: c.n] & ~c.public[: c.n]
 
 
 def useful_capacity(model: AIMarketModel) -> np.ndarray:

@@ -26,7 +26,7 @@ from abm.markets.capital import (
 )
 from abm.network import EQUITY
 from abm.regions import BLOC_OF_REGION, GULF
-from agents import lab, sovereign_fund, venture_fund
+from agents import hyperscaler, lab, sovereign_fund, venture_fund
 from agents.lab import APP, BIGTECH
 from agents.sovereign_fund import LABS
 
@@ -251,7 +251,7 @@ def _deal_groups(
     partner = labs.partner[rows[cols]]
     sov = np.flatnonzero(sf.alive[: sf.n] & (sf.backs[: sf.n] == LABS))
     sov_region = sf.region[sov].astype(np.int64)
-    cld = np.flatnonzero(c.alive[: c.n] & ~c.captive[: c.n] & ~c.public[: c.n])
+    cld = np.flatnonzero(hyperscaler.open_clouds(model))
     cld_region = c.region[cld].astype(np.int64)
     ven = np.flatnonzero(v.alive[: v.n])
     ven_region = v.region[ven].astype(np.int64)
@@ -328,9 +328,7 @@ def _apply(
         0.0,
     )
     if tied.sum() > 0:
-        home = np.flatnonzero(
-            c.alive[: c.n] & (c.region[: c.n] == GULF) & ~c.captive[: c.n] & ~c.public[: c.n]
-        )
+        home = np.flatnonzero(hyperscaler.open_clouds(model) & (c.region[: c.n] == GULF))
         if home.size:
             c.cash[home[0]] += tied.sum()
             sel = tied > 0

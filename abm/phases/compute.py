@@ -81,7 +81,7 @@ def run(model: AIMarketModel) -> None:
 
     # Expected price: the partner's, else the capacity-weighted price of the lab's pool.
     region_h = c.region[:nh]
-    open_h = c.alive[:nh] & ~c.captive[:nh] & ~c.public[:nh]
+    open_h = hyperscaler.open_clouds(model)
     pools = (open_h & (region_h != CN), open_h & (region_h == CN))
     pool_price = []
     for members in pools:
