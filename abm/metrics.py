@@ -44,6 +44,9 @@ class QuarterStats:
     cn_domestic_h100e: float = 0.0
     cn_imported_h100e: float = 0.0
     cn_leaked_h100e: float = 0.0
+    cn_domestic_cards: float = 0.0
+    cn_imported_cards: float = 0.0
+    cn_leaked_cards: float = 0.0
     chip_spend: float = 0.0
     h100e_delivered: float = 0.0
     share_sums: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per market, both segments
@@ -87,6 +90,9 @@ METRIC_DOCS: dict[str, str] = {
     "cn_chips_domestic_h100e": "H100e delivered into China this quarter by Chinese vendors.",
     "cn_chips_imported_h100e": "H100e licensed into China this quarter from foreign vendors.",
     "cn_chips_leaked_h100e": "H100e reaching China this quarter through grey channels.",
+    "cn_chips_domestic_cards": "Accelerator cards (units, whatever their H100e) delivered into China this quarter by Chinese vendors: IDC's unit, for comparison with T7.",
+    "cn_chips_imported_cards": "Accelerator cards licensed into China this quarter from foreign vendors.",
+    "cn_chips_leaked_cards": "Accelerator cards leaked this quarter through grey channels.",
     "leaked_chips": "H100e leaked this quarter (all through the recorded grey channel).",
     "chip_price_index": "Average price per H100e delivered this quarter, first quarter = 100.",
     "vendor_revenue": "Vendor's AI chip revenue this quarter, USD B.",
@@ -155,6 +161,9 @@ def metric_names(vendor_names: list[str]) -> list[str]:
         "cn_chips_domestic_h100e",
         "cn_chips_imported_h100e",
         "cn_chips_leaked_h100e",
+        "cn_chips_domestic_cards",
+        "cn_chips_imported_cards",
+        "cn_chips_leaked_cards",
         "leaked_chips",
         "chip_price_index",
     ]
@@ -290,6 +299,9 @@ class MetricRecorder:
         put("cn_chips_domestic_h100e", st.cn_domestic_h100e)
         put("cn_chips_imported_h100e", st.cn_imported_h100e)
         put("cn_chips_leaked_h100e", st.cn_leaked_h100e)
+        put("cn_chips_domestic_cards", st.cn_domestic_cards)
+        put("cn_chips_imported_cards", st.cn_imported_cards)
+        put("cn_chips_leaked_cards", st.cn_leaked_cards)
         put("leaked_chips", st.cn_leaked_h100e)
         price = st.chip_spend * 1e9 / st.h100e_delivered if st.h100e_delivered > 0 else 0.0
         if self._price0 is None and price > 0:

@@ -197,6 +197,11 @@ def run(model: AIMarketModel) -> None:
     st.cn_domestic_h100e = float(cn_domestic)
     st.cn_imported_h100e = float(cn_foreign)
     st.cn_leaked_h100e = float(leaked)
+    # The same flows in cards, IDC's unit (T7): a card counts once whatever its H100e.
+    cards_cn = h_legal[is_cn] / h100e
+    st.cn_domestic_cards = float(cards_cn[:, domestic_p].sum())
+    st.cn_imported_cards = float(cards_cn[:, ~domestic_p].sum())
+    st.cn_leaked_cards = float((h_leak / h100e).sum())
     st.chip_spend = float(spent.sum())
     st.h100e_delivered = float(installed + leaked)
     hyperscaler.note_deliveries(model, h_legal, h_leak)

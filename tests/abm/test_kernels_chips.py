@@ -205,6 +205,10 @@ def reference_deliver(
     st.cn_domestic_h100e = float(h_legal[is_cn][:, domestic_p].sum())
     st.cn_imported_h100e = float(h_legal[is_cn][:, ~domestic_p].sum())
     st.cn_leaked_h100e = float(h_leak.sum())
+    cards_cn = h_legal[is_cn] / h100e
+    st.cn_domestic_cards = float(cards_cn[:, domestic_p].sum())
+    st.cn_imported_cards = float(cards_cn[:, ~domestic_p].sum())
+    st.cn_leaked_cards = float((h_leak / h100e).sum())
     st.chip_spend = float(spent.sum())
     st.h100e_delivered = float(h_legal.sum() + h_leak.sum())
     hyperscaler.note_deliveries(model, h_legal, h_leak)
