@@ -16,14 +16,23 @@ import numpy as np
 
 from abm.kernels import holdings as kernels
 
+# Investor and lab indices are int32 (20 bytes a stake instead of 28): every pass over the
+# store (marking funds to market, compaction) is bound by memory traffic.
+INDEX = np.int32
+
 
 class Holdings:
-    """Append-only stakes, compacted when labs are dropped."""
+    """Append-only stakes, compacted when labs are dropped.
+
+    ``capacity`` is reserved up front with ``np.zeros``, whose pages the operating system
+    maps only when first written, so a generous reservation costs no memory until used and
+    spares the doubling copies of a growing store.
+    """
 
     def __init__(self, capacity: int = 1024):
         self.n = 0
-        self.investor = np.zeros(capacity, dtype=np.int64)
-        self.lab = np.zeros(capacity, dtype=np.int64)
+        self.investor = np.zeros(capacity, dtype=INDEX)
+        self.lab = np.zeros(capacity, dtype=INDEX)
         self.shares = np.zeros(capacity)
         self.quarter = np.zeros(capacity, dtype=np.int32)
         # Where each new highest quarter first appears: ``_rise_at[k]`` is the first entry with
@@ -101,13 +110,14 @@ class Holdings:
 
     def remap_labs(self, mapping: np.ndarray) -> None:
         """Apply ``old lab row -> new row`` (-1 drops the stake) after the lab table is compacted."""
-        lab = mapping[self.lab[: self.n]]
-        keep = lab >= 0
-        k = int(keep.sum())
-        kept_before = np.concatenate([[0], np.cumsum(keep)])
-        self._rise_at = kept_before[self._rise_at].tolist()
-        for name in ("investor", "shares", "quarter"):
-            arr = getattr(self, name)
-            arr[:k] = arr[: self.n][keep]
-        self.lab[:k] = lab[keep]
-        self.n = k
+        k, rise_at = kernels.remap_stakes(
+            mapping,
+            self.investor,
+            self.lab,
+            self.shares,
+            self.quarter,
+            self.n,
+            np.array(self._rise_at, dtype=np.int64),
+        )
+        self._rise_at = rise_at.tolist()
+        self.n = int(k)

@@ -71,6 +71,9 @@ SUMMARY_METRICS = (
 )
 
 
+STAKES_PER_SCALE = 131_072
+
+
 class AIMarketModel(mesa.Model):
     """Agent-based market model of the AI industry. One step is one quarter."""
 
@@ -97,7 +100,9 @@ class AIMarketModel(mesa.Model):
         self.ledger = Ledger()
         self.event_log = EventLog()
         self.flows = FlowNetwork()
-        self.holdings = Holdings()
+        # About 10^5 stakes per unit of population scale over 64 quarters (10^6 at scale 10):
+        # reserved up front, mapped by the OS only as stakes arrive (abm/holdings.py).
+        self.holdings = Holdings(capacity=int(STAKES_PER_SCALE * max(s.population.scale, 0.1)))
         self.world = World()
         self.stats = QuarterStats()
         self.retired_above = [0, 0]

@@ -34,3 +34,37 @@ def marked_value(
         if wanted[inv] and quarter[i] >= since[inv]:
             out[inv] += shares[i] * price_per_share[lab[i]]
     return out
+
+
+@kernel
+def remap_stakes(
+    mapping: np.ndarray,
+    investor: np.ndarray,
+    lab: np.ndarray,
+    shares: np.ndarray,
+    quarter: np.ndarray,
+    n: int,
+    rise_at: np.ndarray,
+) -> tuple[int, np.ndarray]:
+    """Compact the first ``n`` stakes in place after the lab table is compacted: a stake's lab
+    row becomes ``mapping[lab]``, and stakes whose lab maps to -1 are dropped (order kept).
+    ``rise_at`` (ascending store positions) become the number of kept stakes before each.
+    Returns (stakes kept, new ``rise_at``)."""
+    new_rise = np.empty(rise_at.size, dtype=np.int64)
+    j = 0
+    k = 0
+    for i in range(n):
+        while j < rise_at.size and rise_at[j] <= i:
+            new_rise[j] = k
+            j += 1
+        row = mapping[lab[i]]
+        if row >= 0:
+            investor[k] = investor[i]
+            lab[k] = row
+            shares[k] = shares[i]
+            quarter[k] = quarter[i]
+            k += 1
+    while j < rise_at.size:
+        new_rise[j] = k
+        j += 1
+    return k, new_rise

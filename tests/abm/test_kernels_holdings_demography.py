@@ -76,6 +76,38 @@ def test_marked_value_with_late_old_stakes_and_compaction(seed, n_inv):
         assert got.tobytes() == want.tobytes()
 
 
+def reference_remap_labs(h, mapping):
+    """``Holdings.remap_labs`` as numpy code (commit 2dce04a): arrays and ``_rise_at``."""
+    lab = mapping[h.lab[: h.n]]
+    keep = lab >= 0
+    kept_before = np.concatenate([[0], np.cumsum(keep)])
+    return (
+        h.investor[: h.n][keep].copy(),
+        lab[keep],
+        h.shares[: h.n][keep].copy(),
+        h.quarter[: h.n][keep].copy(),
+        kept_before[h._rise_at].tolist(),
+    )
+
+
+@settings(max_examples=50, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), drop=st.floats(0.0, 1.0))
+def test_remap_labs_matches_numpy(seed, drop):
+    rng = np.random.default_rng(seed)
+    h = Holdings(capacity=4)
+    for q in range(8):
+        k = int(rng.integers(0, 20))
+        h.add(rng.integers(0, 9, k), rng.integers(0, 15, k), rng.lognormal(0, 1, k), q)
+    mapping = np.where(rng.random(15) < drop, -1, np.arange(15))
+    investor, lab, shares, quarter, rise_at = reference_remap_labs(h, mapping)
+    h.remap_labs(mapping)
+    assert h.n == lab.size
+    assert (h.investor[: h.n] == investor).all() and (h.lab[: h.n] == lab).all()
+    assert h.shares[: h.n].tobytes() == shares.tobytes()
+    assert (h.quarter[: h.n] == quarter).all()
+    assert h._rise_at == rise_at
+
+
 def test_first_bought_since_skips_only_older_stakes():
     h = Holdings(capacity=4)
     h.add(np.array([0, 1]), np.array([0, 1]), np.ones(2), 3)
