@@ -101,12 +101,7 @@ class Holdings:
         """Stakes in any of ``lab_rows``: (entry indices, position of their lab in ``lab_rows``)."""
         if self.n == 0 or len(lab_rows) == 0:
             return np.empty(0, np.int64), np.empty(0, np.int64)
-        lab = self.lab[: self.n]
-        position = np.full(int(max(lab.max(), lab_rows.max())) + 1, -1, dtype=np.int64)
-        position[lab_rows] = np.arange(len(lab_rows))
-        which = position[lab]
-        idx = np.flatnonzero(which >= 0)
-        return idx, which[idx]
+        return kernels.stakes_in(self.lab[: self.n], np.asarray(lab_rows, dtype=np.int64))
 
     def remap_labs(self, mapping: np.ndarray) -> None:
         """Apply ``old lab row -> new row`` (-1 drops the stake) after the lab table is compacted."""

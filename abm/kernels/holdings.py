@@ -68,3 +68,23 @@ def remap_stakes(
         new_rise[j] = k
         j += 1
     return k, new_rise
+
+
+@kernel
+def stakes_in(lab: np.ndarray, lab_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Stakes whose lab is one of ``lab_rows`` (distinct rows): their store indices, ascending,
+    and the position of their lab in ``lab_rows``. ``lab`` (K,) and ``lab_rows`` non-empty."""
+    top = max(lab.max(), lab_rows.max()) + 1
+    position = np.full(top, -1, dtype=np.int64)
+    for j in range(lab_rows.size):
+        position[lab_rows[j]] = j
+    idx = np.empty(lab.size, dtype=np.int64)
+    which = np.empty(lab.size, dtype=np.int64)
+    k = 0
+    for i in range(lab.size):
+        p = position[lab[i]]
+        if p >= 0:
+            idx[k] = i
+            which[k] = p
+            k += 1
+    return idx[:k], which[:k]

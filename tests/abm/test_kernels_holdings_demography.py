@@ -108,6 +108,28 @@ def test_remap_labs_matches_numpy(seed, drop):
     assert h._rise_at == rise_at
 
 
+def reference_stakes_in(h, lab_rows):
+    """``Holdings.stakes_in`` as numpy code (commit 2dce04a)."""
+    lab = h.lab[: h.n]
+    position = np.full(int(max(lab.max(), lab_rows.max())) + 1, -1, dtype=np.int64)
+    position[lab_rows] = np.arange(len(lab_rows))
+    which = position[lab]
+    idx = np.flatnonzero(which >= 0)
+    return idx, which[idx]
+
+
+@settings(max_examples=50, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n_stakes=st.integers(1, 200), n_rows=st.integers(1, 10))
+def test_stakes_in_matches_numpy(seed, n_stakes, n_rows):
+    rng = np.random.default_rng(seed)
+    h = Holdings(capacity=4)
+    h.add(rng.integers(0, 9, n_stakes), rng.integers(0, 30, n_stakes), np.ones(n_stakes), 0)
+    lab_rows = rng.permutation(40)[:n_rows]  # distinct rows, some beyond any stake's lab
+    idx, pos = h.stakes_in(lab_rows)
+    want_idx, want_pos = reference_stakes_in(h, lab_rows)
+    assert idx.tolist() == want_idx.tolist() and pos.tolist() == want_pos.tolist()
+
+
 def test_first_bought_since_skips_only_older_stakes():
     h = Holdings(capacity=4)
     h.add(np.array([0, 1]), np.array([0, 1]), np.ones(2), 3)
