@@ -16,6 +16,7 @@ import polars as pl
 
 from abm.calendar import quarter_label
 from abm.kernels import metrics as kernels
+from abm.markets.compute import average_price
 from abm.markets.product import hhi
 from abm.network import bloc_modularity, cross_bloc_share, to_bloc_matrix
 from abm.regions import CN, N_REGIONS, REGIONS, US
@@ -328,7 +329,7 @@ class MetricRecorder:
         put("hyperscaler_capex", float(c.capex[: c.n].sum()))
         open_c = hyperscaler.open_clouds(model) & (c.capacity[: c.n] > 0)
         lease = (
-            np.average(c.price[: c.n][open_c], weights=c.capacity[: c.n][open_c])
+            average_price(c.price[: c.n][open_c], c.capacity[: c.n][open_c])
             if open_c.any()
             else 0.0
         )

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from abm.kernels import compute as kernels
-from abm.markets.compute import clear_spot, serve_partners
+from abm.markets.compute import average_price, clear_spot, serve_partners
 from abm.network import COMPUTE
 from abm.regions import CN
 from agents import hyperscaler, lab
@@ -87,7 +87,7 @@ def run(model: AIMarketModel) -> None:
     for members in pools:
         cap = c.capacity[:nh][members]
         pool_price.append(
-            float(np.average(c.price[:nh][members], weights=cap))
+            average_price(c.price[:nh][members], cap)
             if cap.sum() > 0
             else float(c.price[:nh].max())
         )

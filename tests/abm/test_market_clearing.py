@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from abm.markets.capital import Offers, clear_rounds, stacked_offers
 from abm.markets.chips import logit_split, ration_by_capacity
-from abm.markets.compute import clear_spot, lease_price, serve_partners
+from abm.markets.compute import average_price, clear_spot, lease_price, serve_partners
 from abm.markets.product import demand_level, hhi, model_shares, segment_shares
 
 amounts = st.lists(st.floats(0.0, 100.0), min_size=1, max_size=30)
@@ -151,3 +151,13 @@ def test_investors_with_no_budget_or_no_eligible_ask_make_no_offer():
         ask_amount=np.ones(2),
     )
     assert o.amount.size == 0
+
+
+@settings(max_examples=100, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 40))
+def test_average_price_is_numpys_weighted_average_bit_for_bit(seed, n):
+    rng = np.random.default_rng(seed)
+    price = rng.lognormal(0, 2, n)
+    capacity = rng.lognormal(8, 3, n) * (rng.random(n) < 0.8)
+    capacity[0] += 1.0  # weights sum to more than 0
+    assert average_price(price, capacity) == float(np.average(price, weights=capacity))
