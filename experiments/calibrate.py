@@ -19,6 +19,7 @@ common random numbers (the same seeds at every point), using the single run func
 from __future__ import annotations
 
 import json
+import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
@@ -116,11 +117,14 @@ class Calibration:
     evaluations: int
     seconds: float
     history: list[tuple[dict[str, float], float]] = field(default_factory=list)
+    searched: list[str] = field(default_factory=lambda: list(FITTED))
+    """The parameters this search moved; the others stayed at the start point's values."""
 
     def to_json(self) -> dict:
         """Plain data for calibration.json."""
         return {
             "fitted": self.params,
+            "searched": self.searched,
             "objective": self.objective,
             "fit_targets": list(FIT_TARGETS),
             "held_out": [k for k in self.medians if k not in FIT_TARGETS],
@@ -147,13 +151,15 @@ def calibration_markdown(data: dict, command: str) -> str:
         f"Objective at the optimum: **{data['objective']:.3f}** after {data['evaluations']} "
         f"evaluations ({data['seconds']:.0f} s).",
         "",
-        "| parameter | fitted value | box searched |",
-        "|---|---|---|",
+        "| parameter | fitted value | box | this search |",
+        "|---|---|---|---|",
     ]
+    searched = data.get("searched", list(data["fitted"]))
     for name, value in data["fitted"].items():
         lo, hi = data["box"][name]
         scale = " (log)" if _log_box(lo, hi) else ""
-        lines.append(f"| `{name}` | {value:.4g} | {lo:g} - {hi:g}{scale} |")
+        how = "searched" if name in searched else "held at the start value"
+        lines.append(f"| `{name}` | {value:.4g} | {lo:g} - {hi:g}{scale} | {how} |")
     lines += [
         "",
         "| target | used | median at the optimum | band | |",
@@ -192,6 +198,7 @@ def calibrate(
     progress: Callable[[int, float], None] | None = None,
     start: dict[str, float] | None = None,
     on_best: Callable[[Calibration], None] | None = None,
+    only: Sequence[str] | None = None,
 ) -> Calibration:
     """Latin-hypercube search then Nelder-Mead refinement of ``FITTED`` against ``FIT_TARGETS``.
 
@@ -199,7 +206,26 @@ def calibrate(
     one more point, so a search can continue from where an earlier one stopped. ``on_best`` is
     called with the best point so far whenever it improves (``main`` checkpoints it to disk, so
     an interrupted search loses nothing: rerun with ``--start`` on the checkpoint).
+
+    ``only`` searches a block of ``FITTED`` (the design and the simplex span those parameters)
+    with every other parameter held at ``start``: a block that mainly moves a few targets can
+    be fitted without re-searching a box where the rest already sit at an optimum.
     """
+    names = list(FITTED)
+    if only is not None:
+        unknown = [n for n in only if n not in FITTED]
+        if unknown:
+            raise ValueError(f"only: {unknown} not among the fitted parameters {names}")
+        if start is None:
+            raise ValueError("only: a block search needs a start point for the other parameters")
+    block = np.array([names.index(n) for n in only] if only is not None else range(len(names)))
+    base_unit = to_unit(start) if start is not None else np.full(len(names), 0.5)
+
+    def full(sub: np.ndarray) -> np.ndarray:
+        unit = base_unit.copy()
+        unit[block] = sub
+        return unit
+
     t0 = time.perf_counter()
     history: list[tuple[dict[str, float], float]] = []
     cache: dict[tuple, tuple[float, dict[str, float]]] = {}
@@ -208,8 +234,8 @@ def calibrate(
     # deadlock (it did, inside the test suite).
     with process_pool(workers) as executor:
 
-        def objective(unit: np.ndarray) -> float:
-            key = tuple(np.round(np.clip(unit, 0, 1), 6))
+        def objective(sub: np.ndarray) -> float:
+            key = tuple(np.round(np.clip(full(sub), 0, 1), 6))
             if key not in cache:
                 params = to_params(np.array(key))
                 med = medians_at(base, params, seeds, executor)
@@ -227,14 +253,15 @@ def calibrate(
                             medians=med,
                             evaluations=len(history),
                             seconds=time.perf_counter() - t0,
+                            searched=[names[i] for i in block],
                         )
                     )
             return cache[key][0]
 
-        sampler = qmc.LatinHypercube(d=len(FITTED), seed=0)
-        design = sampler.random(points) if points > 0 else np.empty((0, len(FITTED)))
+        sampler = qmc.LatinHypercube(d=block.size, seed=0)
+        design = sampler.random(points) if points > 0 else np.empty((0, block.size))
         if start is not None:
-            design = np.vstack([to_unit(start)[None, :], design])
+            design = np.vstack([base_unit[block][None, :], design])
         if len(design) == 0:
             raise ValueError("calibrate needs points > 0 or a start point")
         scores = [objective(u) for u in design]
@@ -260,7 +287,14 @@ def calibrate(
         evaluations=len(history),
         seconds=time.perf_counter() - t0,
         history=history,
+        searched=[names[i] for i in block],
     )
+
+
+def _value(scenario: Scenario, dotted: str) -> float:
+    """The value of ``section.field`` in a scenario."""
+    section, name = dotted.split(".")
+    return float(getattr(getattr(scenario, section), name))
 
 
 def _simplex(x0: np.ndarray, step: float = 0.08) -> np.ndarray:
@@ -275,6 +309,22 @@ def main(args) -> int:
     """``aimarket calibrate``: run the fit and write ``calibration.json`` to ``--out``."""
     base = load_scenario(args.scenario)
     seeds = tuple(range(1, args.seeds + 1))
+    only = getattr(args, "only", None)
+    if only:
+        unknown = [n for n in only if n not in FITTED]
+        if unknown:
+            print(
+                f"aimarket calibrate: --only {unknown[0]!r} is not a fitted parameter; "
+                f"allowed: {', '.join(FITTED)}",
+                file=sys.stderr,
+            )
+            return 2
+        if not getattr(args, "start", None):
+            print(
+                "aimarket calibrate: --only needs --start (the other parameters stay there)",
+                file=sys.stderr,
+            )
+            return 2
 
     def report(i: int, score: float) -> None:
         print(f"  evaluation {i:3d}: distance {score:.3f}", flush=True)
@@ -282,6 +332,8 @@ def main(args) -> int:
     start = None
     if getattr(args, "start", None):
         start = json.loads(Path(args.start).read_text())["fitted"]
+        # A parameter the earlier search did not fit starts from the scenario's own value.
+        start = {name: start.get(name, _value(base, name)) for name in FITTED}
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
 
@@ -300,13 +352,18 @@ def main(args) -> int:
         progress=report,
         start=start,
         on_best=checkpoint,
+        only=getattr(args, "only", None),
     )
     data = result.to_json()
     (out / "calibration.json").write_text(json.dumps(data, indent=2))
-    command = "aimarket calibrate " + " ".join(
-        f"--{k} {v}"
-        for k, v in vars(args).items()
-        if k in ("points", "refine", "seeds", "start") and v is not None
+    command = (
+        "aimarket calibrate "
+        + " ".join(
+            f"--{k} {v}"
+            for k, v in vars(args).items()
+            if k in ("points", "refine", "seeds", "start") and v is not None
+        )
+        + ("".join(f" --only {n}" for n in args.only) if getattr(args, "only", None) else "")
     )
     (out / "calibration.md").write_text(calibration_markdown(data, command))
     print(

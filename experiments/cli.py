@@ -207,6 +207,12 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument(
         "--start", help="calibration.json of an earlier search: continue from its fitted values"
     )
+    cal.add_argument(
+        "--only",
+        action="append",
+        metavar="SECTION.FIELD",
+        help="search only this fitted parameter (repeatable); the others stay at --start",
+    )
     cal.set_defaults(func=_cmd_calibrate)
 
     a = sub.add_parser("app", help="serve the live simulation page")

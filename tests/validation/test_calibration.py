@@ -75,3 +75,24 @@ def test_a_tiny_search_returns_its_best_evaluated_point_inside_the_box():
 def test_to_unit_inverts_to_params():
     u = np.linspace(0.05, 0.95, len(FITTED))
     assert to_unit(to_params(u)) == pytest.approx(u)
+
+
+def test_a_block_search_moves_only_its_block_and_holds_the_rest_at_the_start():
+    base = load_scenario("baseline").with_overrides({"steps": 24})
+    start = to_params(np.full(len(FITTED), 0.5))
+    block = ["labs.hype_premium", "clouds.capacity_headroom"]
+    result = calibrate(
+        base, points=3, seeds=(1,), workers=2, refine_iterations=2, start=start, only=block
+    )
+    assert result.searched == block
+    moved = {n for params, _ in result.history for n in FITTED if params[n] != start[n]}
+    assert moved and moved <= set(block)
+    assert result.to_json()["searched"] == block
+
+
+def test_a_block_search_refuses_an_unknown_parameter_or_a_missing_start():
+    base = load_scenario("baseline")
+    with pytest.raises(ValueError, match="not among the fitted parameters"):
+        calibrate(base, points=1, start=to_params(np.full(len(FITTED), 0.5)), only=["x.y"])
+    with pytest.raises(ValueError, match="needs a start point"):
+        calibrate(base, points=1, only=["labs.hype_premium"])
