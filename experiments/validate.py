@@ -87,8 +87,13 @@ FAILURE_NOTES: dict[str, str] = {
         "Chinese brands (aibase.com), and 4M in 2025, 1.65M domestic (Reuters, April 2026): the "
         "model's flows are the training-class third of IDC's count. The rest are inference "
         "cards (NVIDIA's A10, T4, L20 class and domestic inference parts), which the model's chip "
-        "catalogue does not have. Missing: inference-class accelerators in the chip catalogue, "
-        "so that the share could be counted in cards as IDC does."
+        "catalogue does not have; Epoch's owner estimates, which leave those cards out too, "
+        "count 210k NVIDIA cards into China in 2023 (146k H100e), close to the model's 230k "
+        "licensed and grey cards. Fitting the domestic vendors' catch-up parameters to T7 "
+        "instead was tried and not shipped (docs/calibration.md): alone it breaks T5b and T8b; "
+        "fitted with T8 it leaves T7a at the band's edge (0.200). Missing: inference-class "
+        "accelerators in the chip catalogue, so that the share could be counted in cards as "
+        "IDC does."
     ),
     "T9c": (
         "NVIDIA's 2025 shipments fall short when its capacity stalls in 2024: chip orders drop "
