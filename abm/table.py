@@ -3,7 +3,8 @@
 Each field is one numpy array owned by the model; row ``i`` of every array is one agent.
 Decision rules read and write whole arrays (``table.cash[:table.n]``), so a quarter costs a
 few dozen vectorised operations rather than a Python call per agent. Rows are appended in
-blocks (entry) and the arrays grow by doubling; exits clear the ``alive`` flag, and
+blocks (entry) into capacity reserved up front, and the arrays grow by doubling if it runs
+out; exits clear the ``alive`` flag, and
 :meth:`Table.compact` drops dead rows when they pile up.
 """
 
@@ -12,6 +13,15 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import numpy as np
+
+
+def _filled(shape: tuple[int, ...], fill: Any, dtype: Any) -> np.ndarray:
+    """``np.full``, but zero-filled columns come from ``np.zeros``: the operating system maps
+    their pages on first write, so capacity reserved and never used costs neither time nor
+    memory."""
+    if fill == 0:
+        return np.zeros(shape, dtype=dtype)
+    return np.full(shape, fill, dtype=dtype)
 
 
 class Table:
@@ -34,7 +44,7 @@ class Table:
         self.names: list[str] = []
         for name, (dtype, width, fill) in self._all_fields().items():
             shape = (self._capacity, width) if width else (self._capacity,)
-            setattr(self, name, np.full(shape, fill, dtype=dtype))
+            setattr(self, name, _filled(shape, fill, dtype))
 
     @classmethod
     def _all_fields(cls) -> dict[str, tuple[Any, int, Any]]:
@@ -57,7 +67,7 @@ class Table:
         for name, (dtype, width, fill) in self._all_fields().items():
             old = getattr(self, name)
             shape = (capacity, width) if width else (capacity,)
-            new = np.full(shape, fill, dtype=dtype)
+            new = _filled(shape, fill, dtype)
             new[: self.n] = old[: self.n]
             setattr(self, name, new)
         self._capacity = capacity

@@ -1,0 +1,42 @@
+"""The struct-of-arrays table: rows come with their fields' fill values whether they were
+reserved up front or added by growing, and compaction keeps the survivors in order."""
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from abm.table import Table
+
+
+class Things(Table):
+    FIELDS: ClassVar[dict[str, tuple[Any, int, Any]]] = {
+        "cash": (np.float64, 0, 0.0),
+        "partner": (np.int64, 0, -1),
+        "capability": (np.float64, 0, -np.inf),
+        "hist": (np.float64, 3, 0.0),
+    }
+
+
+def test_new_rows_carry_each_fields_fill_in_reserved_and_grown_capacity():
+    t = Things(capacity=8)
+    first = t.add(5, [f"a{i}" for i in range(5)])
+    t.cash[first] = 1.0
+    more = t.add(20, [f"b{i}" for i in range(20)])  # beyond the reservation: the table grows
+    assert t.n == 25 and t.cash.shape[0] >= 25
+    assert np.all(t.cash[:5] == 1.0) and np.all(t.cash[more] == 0.0)
+    assert np.all(t.partner[:25] == -1) and np.all(np.isneginf(t.capability[:25]))
+    assert t.hist.shape[1] == 3 and np.all(t.hist[:25] == 0.0)
+    assert t.alive[:25].all() and not t.alive[25:].any()
+
+
+def test_compaction_keeps_survivors_in_order_and_refills_the_freed_rows():
+    t = Things(capacity=16)
+    rows = t.add(6, list("abcdef"))
+    t.cash[rows] = np.arange(6.0)
+    t.partner[rows] = np.arange(6)
+    t.alive[[1, 4]] = False
+    mapping = t.compact()
+    assert mapping.tolist() == [0, -1, 1, 2, -1, 3]
+    assert t.n == 4 and t.names == list("acdf")
+    assert t.cash[:4].tolist() == [0.0, 2.0, 3.0, 5.0]
+    assert np.all(t.partner[4:6] == -1) and np.all(t.cash[4:6] == 0.0)
