@@ -56,6 +56,7 @@ _TYPES: dict[str, dict[str, type]] = {
     "regions": {"countries": int},
     "training_utilisation": {"mfu": float, "runs": int},
     "observations": {"year": int, "value": float},
+    "named_lab_figures": {"value": float},
     "facts": {"value": float, "low": float, "high": float},
 }
 
