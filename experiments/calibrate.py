@@ -213,11 +213,7 @@ def calibrate(
     """
     names = list(FITTED)
     if only is not None:
-        unknown = [n for n in only if n not in FITTED]
-        if unknown:
-            raise ValueError(f"only: {unknown} not among the fitted parameters {names}")
-        if start is None:
-            raise ValueError("only: a block search needs a start point for the other parameters")
+        check_block(only, start is not None)
     block = np.array([names.index(n) for n in only] if only is not None else range(len(names)))
     base_unit = to_unit(start) if start is not None else np.full(len(names), 0.5)
 
@@ -291,6 +287,18 @@ def calibrate(
     )
 
 
+def check_block(only: Sequence[str], has_start: bool) -> None:
+    """Refuse a block search over a name that is not fitted, or without a start point for
+    the parameters it holds (ValueError naming the bad name and the allowed ones)."""
+    unknown = [n for n in only if n not in FITTED]
+    if unknown:
+        raise ValueError(
+            f"--only {unknown[0]!r} is not a fitted parameter; allowed: {', '.join(FITTED)}"
+        )
+    if not has_start:
+        raise ValueError("--only needs a start point (--start): the other parameters stay there")
+
+
 def _value(scenario: Scenario, dotted: str) -> float:
     """The value of ``section.field`` in a scenario."""
     section, name = dotted.split(".")
@@ -311,19 +319,10 @@ def main(args) -> int:
     seeds = tuple(range(1, args.seeds + 1))
     only = getattr(args, "only", None)
     if only:
-        unknown = [n for n in only if n not in FITTED]
-        if unknown:
-            print(
-                f"aimarket calibrate: --only {unknown[0]!r} is not a fitted parameter; "
-                f"allowed: {', '.join(FITTED)}",
-                file=sys.stderr,
-            )
-            return 2
-        if not getattr(args, "start", None):
-            print(
-                "aimarket calibrate: --only needs --start (the other parameters stay there)",
-                file=sys.stderr,
-            )
+        try:
+            check_block(only, bool(getattr(args, "start", None)))
+        except ValueError as exc:  # before anything is written
+            print(f"aimarket calibrate: {exc}", file=sys.stderr)
             return 2
 
     def report(i: int, score: float) -> None:
@@ -352,7 +351,7 @@ def main(args) -> int:
         progress=report,
         start=start,
         on_best=checkpoint,
-        only=getattr(args, "only", None),
+        only=only,
     )
     data = result.to_json()
     (out / "calibration.json").write_text(json.dumps(data, indent=2))
@@ -363,7 +362,7 @@ def main(args) -> int:
             for k, v in vars(args).items()
             if k in ("points", "refine", "seeds", "start") and v is not None
         )
-        + ("".join(f" --only {n}" for n in args.only) if getattr(args, "only", None) else "")
+        + "".join(f" --only {n}" for n in only or ())
     )
     (out / "calibration.md").write_text(calibration_markdown(data, command))
     print(

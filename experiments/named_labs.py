@@ -75,10 +75,9 @@ def model_values(args: tuple[Scenario, int, Sequence[Figure]]) -> list[float]:
     while model.quarter_index <= end and model.quarter_index < first + scenario.steps:
         q = model.quarter_index
         model.step()
-        index = {name: i for i, name in enumerate(labs.names) if labs.alive[i]}
         for name in names:
-            i = index.get(name)
-            if i is not None:
+            i = labs.names.index(name) if name in labs.names else None
+            if i is not None and labs.alive[i]:
                 seen[(name, q)] = (
                     float(labs.valuation[i]),
                     float(labs.revenue[i]),
