@@ -224,17 +224,13 @@ class AIMarketModel(mesa.Model):
         """
         e = self.flows.edges()
         ids = np.unique(np.concatenate([e["source"], e["target"]]))
-        info = [self.node_info(int(u)) for u in ids]
         nodes = pl.DataFrame(
-            {
-                "id": ids,
-                "type": [d["type"] for d in info],
-                "region": [d["region"] for d in info],
-                "name": [d["name"] for d in info],
-            },
+            {"id": ids, **self.node_columns(ids)},
             schema={"id": pl.Int64, "type": pl.Utf8, "region": pl.Utf8, "name": pl.Utf8},
         )
-        labels = np.array([quarter_label(q) for q in range(self.end_quarter + 1)])
+        # Quarter labels gathered inside polars from the few distinct ones: converting a numpy
+        # array of a hundred thousand strings costs several times more.
+        labels = pl.Series([quarter_label(q) for q in range(self.end_quarter + 1)], dtype=pl.Utf8)
         edges = pl.DataFrame(
             {
                 "source": e["source"],
@@ -243,8 +239,8 @@ class AIMarketModel(mesa.Model):
                 "equity_busd": e["equity_busd"],
                 "chips_busd": e["chips_busd"],
                 "compute_busd": e["compute_busd"],
-                "first_quarter": labels[e["first_quarter"]],
-                "last_quarter": labels[e["last_quarter"]],
+                "first_quarter": labels.gather(e["first_quarter"]),
+                "last_quarter": labels.gather(e["last_quarter"]),
             },
             schema={
                 "source": pl.Int64,
@@ -376,6 +372,37 @@ class AIMarketModel(mesa.Model):
             code = int(self._retired_region[uid])
             region = REGIONS[code] if code >= 0 else ""
         return {"type": population.AGENT_TYPE[kind], "region": region, "name": self.name_of(uid)}
+
+    def node_columns(self, uids: np.ndarray) -> dict[str, list[str]]:
+        """:meth:`node_info` for many agents at once, as columns ``type``, ``region``, ``name``
+        (the same values; grouped by table so that a network of thousands of nodes is not
+        looked up one agent at a time)."""
+        uids = np.asarray(uids, dtype=np.int64)
+        out = {k: [""] * uids.size for k in ("type", "region", "name")}
+        kind = self._uid_kind[uids]
+        row = self._uid_row[uids]
+        labs_kind = TABLES.index("labs")
+        for k, table_name in enumerate(TABLES):
+            at = np.flatnonzero((kind == k) | ((kind < 0) & (k == labs_kind)))
+            if at.size == 0:
+                continue
+            table = getattr(self, table_name)
+            agent_type = population.AGENT_TYPE[table_name]
+            rows = row[at]
+            live = rows >= 0
+            region = np.full(at.size, -1, dtype=np.int64)
+            region[live] = table.region[rows[live]]
+            region[~live] = self._retired_region[uids[at[~live]]]
+            for i, r, reg in zip(at.tolist(), rows.tolist(), region.tolist(), strict=True):
+                out["type"][i] = agent_type
+                out["region"][i] = REGIONS[reg] if reg >= 0 else ""
+                if kind[i] < 0:
+                    out["name"][i] = ""
+                elif r >= 0:
+                    out["name"][i] = self.lab_name(r) if k == labs_kind else table.names[r]
+                else:  # a dead lab whose row is gone: its kept name or archetype label
+                    out["name"][i] = self.name_of(int(uids[i]))
+        return out
 
     # ---- helpers used by the phases ------------------------------------------------------------
 

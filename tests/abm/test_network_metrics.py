@@ -6,6 +6,7 @@ import pytest
 from networkx.algorithms.community import modularity
 
 from abm import AIMarketModel, load_scenario
+from abm.calendar import quarter_label
 from abm.network import bloc_modularity, cross_bloc_share, to_bloc_matrix
 from abm.regions import BLOC_OF_REGION, REGIONS
 
@@ -76,3 +77,20 @@ def test_network_tables_and_graph_hold_the_same_flows_however_often_the_graph_is
     assert edges["amount_busd"].sum() == pytest.approx(
         edges["equity_busd"].sum() + edges["chips_busd"].sum() + edges["compute_busd"].sum()
     )
+
+
+def test_node_columns_give_each_node_the_same_attributes_as_node_info():
+    model = AIMarketModel(load_scenario("baseline").with_overrides({"steps": 48}), rng=2)
+    model.run_for(48)
+    e = model.flows.edges()
+    ids = np.unique(np.concatenate([e["source"], e["target"]]))
+    assert (model._uid_row[ids] < 0).any()  # some labs' rows were compacted away
+    cols = model.node_columns(ids)
+    info = [model.node_info(int(u)) for u in ids]
+    for key in ("type", "region", "name"):
+        assert cols[key] == [d[key] for d in info], key
+    nodes, edges = model.network_frames()
+    assert nodes["name"].to_list() == cols["name"]
+    assert edges["first_quarter"].to_list()[:3] == [
+        quarter_label(q) for q in model.flows.edges()["first_quarter"][:3]
+    ]
