@@ -74,9 +74,13 @@ class EventLog:
         return int(sum(int((chunk[1] == k).sum()) for chunk in self._chunks))
 
     def frame(
-        self, quarter_label: Callable[[int], str], name_of: Callable[[int], str]
+        self,
+        quarter_label: Callable[[int], str],
+        names_of: Callable[[np.ndarray], list[str]],
     ) -> pl.DataFrame:
-        """All events as a DataFrame with quarter labels and agent names."""
+        """All events as a DataFrame with quarter labels and agent names (``names_of`` gives
+        the names of an array of unique ids). Labels and names are looked up once per distinct
+        quarter or agent and gathered inside polars."""
         if not self._chunks:
             cols = [
                 np.empty(0, dtype=t)
@@ -88,17 +92,20 @@ class EventLog:
         detail = [""] * len(quarter)
         for i, text in self._details.items():
             detail[i] = text
-        labels = {q: quarter_label(int(q)) for q in np.unique(quarter)}
-        uids = np.unique(np.concatenate([agent, other[other >= 0]])) if len(agent) else []
-        names = {int(u): name_of(int(u)) for u in uids}
+        quarters, at_quarter = np.unique(quarter, return_inverse=True)
+        labels = pl.Series([quarter_label(int(q)) for q in quarters], dtype=pl.Utf8)
+        kinds = pl.Series(list(EVENT_KINDS), dtype=pl.Utf8)
+        uids = np.unique(np.concatenate([agent, other[other >= 0]]))
+        names = pl.Series([*names_of(uids), ""], dtype=pl.Utf8)  # the last: no counterparty
+        other_at = np.where(other >= 0, np.searchsorted(uids, other), uids.size)
         return pl.DataFrame(
             {
-                "quarter": [labels[q] for q in quarter.tolist()],
-                "kind": [EVENT_KINDS[k] for k in kind.tolist()],
+                "quarter": labels.gather(at_quarter.reshape(-1)),
+                "kind": kinds.gather(kind.astype(np.int64)),
                 "agent_id": agent,
-                "agent": [names.get(u, "") for u in agent.tolist()],
+                "agent": names.gather(np.searchsorted(uids, agent)),
                 "counterparty_id": other,
-                "counterparty": [names.get(u, "") if u >= 0 else "" for u in other.tolist()],
+                "counterparty": names.gather(other_at),
                 "amount_busd": amount,
                 "value": value,
                 "n_investors": count,

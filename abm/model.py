@@ -208,7 +208,7 @@ class AIMarketModel(mesa.Model):
 
     def events(self) -> pl.DataFrame:
         """Funding rounds, failed rounds, bankruptcies, acquisitions, rule changes, completed runs, entries."""
-        return self.event_log.frame(quarter_label, self.name_of)
+        return self.event_log.frame(quarter_label, lambda uids: self.node_columns(uids)["name"])
 
     @property
     def network(self) -> nx.DiGraph:
