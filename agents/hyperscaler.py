@@ -50,6 +50,9 @@ def cloud_table_class(n_vendors: int) -> type[Table]:
             "debt": (np.float64, 0, 0.0),
             "stock": (np.float64, n_vendors, 0.0),  # raw H100e installed, by vendor (licensed)
             "leaked": (np.float64, n_vendors, 0.0),  # raw H100e bought through grey channels
+            # Raw H100e received since the run began, by vendor (licensed and grey, never
+            # retired): what chip counts such as Epoch's ai-chip-counts measure.
+            "delivered": (np.float64, n_vendors, 0.0),
             # Useful H100e of the 2020 fleet still installed, each weighted by how far its
             # training utilisation falls short of current chips' (1 - its MFU / current MFU).
             "legacy_gap": (np.float64, 0, 0.0),

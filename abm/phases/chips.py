@@ -181,8 +181,10 @@ def run(model: AIMarketModel) -> None:
     v.shipped[:nv] = shipped
     v.shipped_cn[:nv] = shipped_cn_p @ onehot
     v.cum_shipped[:nv] += shipped
-    c.stock[:nh] += h_legal @ onehot
-    c.leaked[:nh] += h_leak @ onehot
+    legal_by_vendor, leaked_by_vendor = h_legal @ onehot, h_leak @ onehot
+    c.stock[:nh] += legal_by_vendor
+    c.leaked[:nh] += leaked_by_vendor
+    c.delivered[:nh] += legal_by_vendor + leaked_by_vendor
     c.kw[:nh] += units @ kw_unit
     c.book[:nh] += spent
     delivered_useful = units @ useful

@@ -190,6 +190,7 @@ def reference_deliver(
 
     c.stock[:nh] += h_legal @ onehot
     c.leaked[:nh] += h_leak @ onehot
+    c.delivered[:nh] += h_legal @ onehot + h_leak @ onehot
     c.kw[:nh] += (units_legal + units_leak) @ kw_unit
     c.book[:nh] += spent
     delivered_useful = (units_legal + units_leak) @ useful
