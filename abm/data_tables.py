@@ -57,6 +57,7 @@ _TYPES: dict[str, dict[str, type]] = {
     "training_utilisation": {"mfu": float, "runs": int},
     "observations": {"year": int, "value": float},
     "named_lab_figures": {"value": float},
+    "owner_compute_figures": {"value": float, "p5": float, "p95": float},
     "facts": {"value": float, "low": float, "high": float},
 }
 

@@ -85,7 +85,10 @@ METRIC_DOCS: dict[str, str] = {
     "max_training_cost": "Compute cost of that run at the providers' cost (hardware, energy, building; Cottier et al.), USD B.",
     "n_labs_above_1e25": "Labs (alive or not) that completed a run of at least 1e25 FLOP.",
     "n_labs_above_1e26": "Labs (alive or not) that completed a run of at least 1e26 FLOP.",
-    "compute_share": "Share of installed AI compute (H100e, incl. leaked chips) located in the region.",
+    "compute_share": (
+        "Share of installed AI compute (H100e, incl. leaked chips) held by clouds based in the "
+        "region (by owner's home region, not by site)."
+    ),
     "installed_h100e": "Installed AI compute worldwide, H100e.",
     "cn_domestic_chip_share": "Share of chips delivered into China this quarter (H100e) from Chinese vendors.",
     "cn_chips_domestic_h100e": "H100e delivered into China this quarter by Chinese vendors.",
