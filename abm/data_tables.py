@@ -58,6 +58,7 @@ _TYPES: dict[str, dict[str, type]] = {
     "observations": {"year": int, "value": float},
     "named_lab_figures": {"value": float},
     "owner_compute_figures": {"value": float, "p5": float, "p95": float},
+    "capital_market_figures": {"year": int, "value": float},
     "facts": {"value": float, "low": float, "high": float},
 }
 

@@ -32,7 +32,7 @@ from tqdm import tqdm
 from abm import Scenario, load_scenario
 from abm.data_tables import load_table
 from abm.facts import Fact, evaluate, targets
-from experiments import named_labs, owner_compute
+from experiments import capital_figures, named_labs, owner_compute
 from experiments.calibrate import FIT_TARGETS
 from experiments.executors import process_pool
 from experiments.runner import simulate
@@ -159,6 +159,15 @@ NAMED_LABS_NOTE = (
     "that actor: docs/calibration.md explains the revenue level (about five times the real "
     "one), Cohere (modelled as a frontier lab) and xAI (which cannot raise before its first "
     "frontier model, and whose new cluster waits for power)."
+)
+
+CAPITAL_FIGURES_NOTE = (
+    "A few of these series have reported yearly counterparts (abm/data/capital_market_figures"
+    ".csv); each is set beside the model's yearly value (the last four quarters at the year's "
+    "end, as above). PitchBook's generative-AI tally is the closest to the model's scope "
+    "(model labs and AI application startups); it counts deals where the model counts "
+    "distinct labs, and its 2024 total includes Databricks' $10B. None of it is fitted; T12a "
+    "(Crunchbase's wider AI total, above $60B) is."
 )
 
 OWNER_COMPUTE_NOTE = (
@@ -689,6 +698,11 @@ def _write_report(
     for series in CAPITAL_SERIES:
         q = yearly_quantiles(runs, series).filter(pl.col("year").is_between(2020, 2030))
         lines.append(f"| {series} | " + " | ".join(_fmt(v) for v in q["p50"].to_list()) + " |")
+    reported = capital_figures.compare(
+        capital_figures.load_figures(CAPITAL_SERIES), lambda m: yearly_quantiles(runs, m)
+    )
+    lines += ["", "### Against reported figures", "", CAPITAL_FIGURES_NOTE, ""]
+    lines += capital_figures.markdown(reported, _fmt)
     if named:
         lines += ["", "## Named labs against reported figures (reported, not targeted)", ""]
         lines += [NAMED_LABS_NOTE, ""]
