@@ -30,10 +30,11 @@ class Target:
 def check(
     baseline: list[BaselineTiming] | None,
     sizes: dict[float, ScaleResult],
-    ten_k: float = 10.0,
-    hundred_k: float = 100.0,
+    ten_k: float,
+    hundred_k: float,
 ) -> list[Target]:
-    """Targets that the given figures allow to be checked."""
+    """Targets that the given figures allow to be checked; ``ten_k`` and ``hundred_k`` are the
+    population scales at which the scale scenario has about 10^4 and 10^5 alive labs."""
     out: list[Target] = []
     small = sizes.get(ten_k)
     big = sizes.get(hundred_k)
