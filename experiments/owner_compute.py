@@ -17,8 +17,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
+from matplotlib.figure import Figure
 
 from abm import AIMarketModel, Scenario
 from abm.calendar import parse_quarter
@@ -220,3 +222,48 @@ def markdown(rows: Sequence[OwnerRow], fmt) -> list[str]:
             f"{verdict} |"
         )
     return lines
+
+
+def _year(period: str) -> float:
+    """Fractional year at the end of a quarter: 2025Q2 -> 2025.5."""
+    return int(period[:4]) + int(period[-1]) / 4.0
+
+
+def plot(rows: Sequence[OwnerRow], path: Path) -> None:
+    """One panel per owner and chip: Epoch's median and 5-95 % range (black) at each date
+    beside the model's median and 10-90 % range across seeds, thousands of H100e."""
+    groups: dict[tuple[str, str], list[OwnerRow]] = {}
+    for r in rows:
+        groups.setdefault((r.figure.owner, r.figure.vendor), []).append(r)
+    cols = 4
+    n_rows = -(-len(groups) // cols)
+    fig = Figure(figsize=(3.1 * cols, 2.3 * n_rows))
+    axes = fig.subplots(n_rows, cols, squeeze=False).ravel()
+    for ax, ((owner, vendor), rs) in zip(axes, groups.items(), strict=False):
+        rs = sorted(rs, key=lambda r: _year(r.figure.period))
+        x = np.array([_year(r.figure.period) for r in rs])
+        med = np.array([r.median for r in rs]) / 1e3
+        ax.fill_between(
+            x,
+            [r.p10 / 1e3 for r in rs],
+            [r.p90 / 1e3 for r in rs],
+            alpha=0.3,
+            label="model 10-90 %",
+        )
+        ax.plot(x, med, lw=2, marker=".", label="model median")
+        value = np.array([r.figure.value for r in rs]) / 1e3
+        low = np.array([r.figure.p5 if r.figure.has_range else r.figure.value for r in rs]) / 1e3
+        high = np.array([r.figure.p95 if r.figure.has_range else r.figure.value for r in rs]) / 1e3
+        ax.errorbar(
+            x, value, yerr=[value - low, high - value], fmt="o", color="black", capsize=3,
+            label="Epoch (5-95 %)",
+        )  # fmt: skip
+        ax.set_title(f"{owner}, {vendor} (since {rs[0].figure.since})", fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.grid(alpha=0.3)
+    for ax in axes[len(groups) :]:
+        ax.set_axis_off()
+    axes[0].set_ylabel("k H100e received", fontsize=8)
+    axes[0].legend(fontsize=6, loc="upper left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)

@@ -714,6 +714,8 @@ def _write_report(
             "",
         ]
         lines += [OWNER_COMPUTE_NOTE, ""]
+        owner_compute.plot(owners, out / "plots" / "owners.png")
+        lines += ["![compute by owner](plots/owners.png)", ""]
         lines += owner_compute.markdown(owners, _fmt)
         lines += ["", owner_compute.shares_line([r.figure for r in owners])]
     if stab:

@@ -67,6 +67,7 @@ def test_report_has_a_plot_per_target_and_no_temporary_folders_left(validated):
     assert "Named labs against reported figures" in text and "| xAI | 2024 | raised | 12 |" in text
     assert "### Against reported figures" in text and "| startups_funded | 2024 | 885 |" in text
     assert "Compute by owner against Epoch's chip counts" in text
+    assert (out / "plots" / "owners.png").stat().st_size > 1000
     assert "| Microsoft | NVIDIA | 2022Q1 | 2023Q4 | 308 |" in text
     assert not [p for p in out.parent.iterdir() if p.name.startswith(".")]
 
