@@ -169,6 +169,15 @@ class Visit:
         text = self.page.locator(".aimarket-quarter-count").inner_text()
         return int(re.match(r"(\d+) / \d+ quarters", text).group(1))
 
+    def steps(self) -> int:
+        """Quarters the run has in all, read from the page ("12 / 64 quarters")."""
+        text = self.page.locator(".aimarket-quarter-count").inner_text()
+        return int(re.match(r"\d+ / (\d+) quarters", text).group(1))
+
+    def finished(self) -> bool:
+        """Whether the run has reached its last quarter (the page says "finished")."""
+        return "finished" in self.page.locator(".aimarket-quarter-count").inner_text()
+
     def wait_for_reset(self, timeout: float = 30.0) -> None:
         """Wait until the page shows a fresh run (0 quarters simulated)."""
         deadline = time.monotonic() + timeout

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from viz.components.controls import SPEED_MAX
+
 pytestmark = pytest.mark.browser
 
 CHARTS = ("market", "capability", "compute", "capital", "network")
@@ -180,13 +182,19 @@ def test_play_sustains_several_quarters_per_second(visit):
     wait_for_page(v)
     page = v.page
     set_slider(page, ".aimarket-run-controls", "End")
+    # Measure over a window the run cannot outlast even at the fastest speed offered, with
+    # room for the quarters simulated while the page is read and Pause is clicked: a run
+    # that reaches its last quarter stops by itself and disables Play (this test failed that
+    # way with a 5 s window once a fast host ran the page at 12+ quarters a second).
+    window = 0.6 * (v.steps() - 8) / SPEED_MAX
     rates = []
     for _ in range(3):
         page.locator(".aimarket-play").click()
         v.wait_for_quarters(3)
         t0, q0 = time.monotonic(), v.quarters()
-        time.sleep(5.0)
+        time.sleep(window)
         t1, q1 = time.monotonic(), v.quarters()
+        assert not v.finished(), f"the run ended within {window:.2f} s"
         page.locator(".aimarket-play").click()
         page.get_by_role("button", name="Play").wait_for(timeout=10_000)
         rates.append((q1 - q0) / (t1 - t0))
