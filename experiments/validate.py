@@ -80,9 +80,9 @@ FAILURE_NOTES: dict[str, str] = {
         "the US share anywhere in 0.76-0.97, and the model's 0.86 is inside that range. The "
         "section on compute by owner below shows where the model's deliveries differ: its "
         "non-US and other clouds receive about 0.3 of what Epoch's 'Other' owners received, "
-        "xAI and CoreWeave about 0.04, and Google's TPUs, Trainium and AMD 0.2-0.6 of "
-        "Epoch's counts, while the large US clouds and China get more NVIDIA chips than Epoch "
-        "counts before 2025. Missing: a like-for-like sample of large clusters, the location "
+        "xAI and CoreWeave about 0.04, and Google's TPUs, Trainium and AMD about 0.2-0.5 "
+        "of Epoch's counts by the end of 2025, while the large US clouds and China get more "
+        "NVIDIA chips than Epoch counts before 2025. Missing: a like-for-like sample of large clusters, the location "
         "of US clouds' data centres abroad (Epoch's 75 % counts by location, the model by the "
         "cloud's home region), and the buyers behind Epoch's 'Other' owners (neoclouds, "
         "enterprises, sovereign projects), whose split between the US and elsewhere no "
@@ -187,7 +187,7 @@ OWNER_COMPUTE_NOTE = (
     "build-outs, both financed ahead of revenue. AMD, TPUs and Trainium sell out every "
     "quarter in the model: their capacity grows from small 2020 bases by at most 15 % a "
     "quarter (`chips.foundry_growth_ceiling`) or by what their parents pay for them, and "
-    "reaches 0.2-0.6 of Epoch's counts by 2025."
+    "reaches about 0.2-0.5 of Epoch's counts by the end of 2025."
 )
 
 LOCK_IN_NOTE = (
