@@ -16,6 +16,7 @@ import numpy as np
 import polars as pl
 
 from abm.data_tables import load_table
+from experiments.reported import ReportedRow
 
 
 @dataclass(frozen=True)
@@ -45,18 +46,8 @@ def load_figures(known: Sequence[str]) -> tuple[CapitalFigure, ...]:
 
 
 @dataclass(frozen=True)
-class CapitalRow:
+class CapitalRow(ReportedRow):
     """A reported figure and the model's yearly value across seeds."""
-
-    figure: CapitalFigure
-    median: float
-    p10: float
-    p90: float
-
-    @property
-    def ratio(self) -> float:
-        """Model median over the reported value."""
-        return self.median / self.figure.value if self.figure.value else np.nan
 
 
 def compare(

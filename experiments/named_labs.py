@@ -22,6 +22,7 @@ import numpy as np
 from abm import AIMarketModel, Scenario
 from abm.calendar import parse_quarter
 from abm.data_tables import load_table
+from experiments.reported import ReportedRow, seed_quantiles
 
 QUANTITIES = ("valuation", "revenue", "raised")
 
@@ -100,19 +101,10 @@ def model_values(args: tuple[Scenario, int, Sequence[Figure]]) -> list[float]:
 
 
 @dataclass(frozen=True)
-class FigureRow:
-    """A reported figure and the model's across seeds."""
+class FigureRow(ReportedRow):
+    """A reported figure of a named lab and the model's across seeds."""
 
-    figure: Figure
-    median: float
-    p10: float
-    p90: float
     alive_share: float  # share of seeds in which the lab was alive then
-
-    @property
-    def ratio(self) -> float:
-        """Model median over the reported value."""
-        return self.median / self.figure.value if self.figure.value else np.nan
 
 
 def summarise(figures: Sequence[Figure], per_seed: Sequence[Sequence[float]]) -> list[FigureRow]:
@@ -121,12 +113,8 @@ def summarise(figures: Sequence[Figure], per_seed: Sequence[Sequence[float]]) ->
     rows = []
     for j, f in enumerate(figures):
         col = values[:, j]
-        ok = col[np.isfinite(col)]
-        if ok.size:
-            med, p10, p90 = (float(x) for x in np.quantile(ok, [0.5, 0.1, 0.9]))
-        else:
-            med = p10 = p90 = float("nan")
-        rows.append(FigureRow(f, med, p10, p90, ok.size / max(col.size, 1)))
+        alive = np.isfinite(col).sum() / max(col.size, 1)
+        rows.append(FigureRow(f, *seed_quantiles(col), alive))
     return rows
 
 

@@ -26,6 +26,7 @@ from abm import AIMarketModel, Scenario
 from abm.calendar import parse_quarter
 from abm.data_tables import load_table
 from abm.regions import CN
+from experiments.reported import ReportedRow, seed_quantiles
 
 OWNER_CLOUDS: dict[str, tuple[str, ...]] = {
     "Microsoft": ("Microsoft Azure",),
@@ -159,18 +160,8 @@ def owner_shares(figures: Sequence[OwnerFigure], period: str) -> dict[str, float
 
 
 @dataclass(frozen=True)
-class OwnerRow:
-    """A figure of Epoch's and the model's across seeds."""
-
-    figure: OwnerFigure
-    median: float
-    p10: float
-    p90: float
-
-    @property
-    def ratio(self) -> float:
-        """Model median over Epoch's median."""
-        return self.median / self.figure.value if self.figure.value else np.nan
+class OwnerRow(ReportedRow):
+    """A figure of Epoch's and the model's across seeds (``ratio``: over Epoch's median)."""
 
     @property
     def in_range(self) -> bool | None:
@@ -184,14 +175,7 @@ def summarise(
 ) -> list[OwnerRow]:
     """Median and 10-90 % range of each figure over the seeds whose run reached it."""
     values = np.array(per_seed, dtype=float).reshape(len(per_seed), len(figures))
-    rows = []
-    for j, f in enumerate(figures):
-        ok = values[:, j][np.isfinite(values[:, j])]
-        med, p10, p90 = (
-            (float(x) for x in np.quantile(ok, [0.5, 0.1, 0.9])) if ok.size else ((np.nan,) * 3)
-        )
-        rows.append(OwnerRow(f, med, p10, p90))
-    return rows
+    return [OwnerRow(f, *seed_quantiles(values[:, j])) for j, f in enumerate(figures)]
 
 
 def shares_line(figures: Sequence[OwnerFigure], period: str = "2025Q2") -> str:
