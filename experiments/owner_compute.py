@@ -133,11 +133,14 @@ def model_values(args: tuple[Scenario, int, Sequence[OwnerFigure]]) -> list[floa
             out.append(np.nan)
             continue
         rows, j = owner_rows(model, f.owner), vendor_names.index(f.vendor)
-        got = at_end[end][rows, j].sum()
-        prior = at_end[before]
-        had = prior[rows[rows < prior.shape[0]], j].sum()  # clouds founded later had nothing
-        out.append(float(got - had))
+        out.append(_received(at_end[end], rows, j) - _received(at_end[before], rows, j))
     return out
+
+
+def _received(snapshot: np.ndarray, rows: np.ndarray, vendor: int) -> float:
+    """H100e the clouds ``rows`` had received from ``vendor`` by a snapshot of ``delivered``;
+    a cloud that opened after the snapshot (a row beyond it) had received nothing."""
+    return float(snapshot[rows[rows < snapshot.shape[0]], vendor].sum())
 
 
 US_OWNERS = ("Microsoft", "Meta", "Amazon", "Google", "Oracle", "xAI and CoreWeave")

@@ -79,7 +79,8 @@ def test_values_are_deliveries_over_the_figures_span_and_nan_after_the_run():
         OwnerFigure("xAI", "NVIDIA", "2023Q1", "2024Q4", 1.0, 0.0, 0.0, "s"),
         OwnerFigure(ALL, "NVIDIA", "2022Q1", "2025Q2", 1.0, 0.0, 0.0, "s"),  # after the run
     )
-    got = model_values((scenario, 3, figures))
+    figures += (OwnerFigure("xAI", "NVIDIA", "2022Q1", "2022Q4", 1.0, 0.0, 0.0, "s"),)
+    got = model_values((scenario, 3, figures))  # xAI's Colossus opens in 2023Q3
     model = AIMarketModel(scenario, rng=3)
     nvidia = model.vendors.names.index("NVIDIA")
     model.run_for(8)  # to the end of 2021Q4
@@ -89,6 +90,7 @@ def test_values_are_deliveries_over_the_figures_span_and_nan_after_the_run():
     colossus = model.clouds.names.index("xAI Colossus")
     assert got[1] == pytest.approx(float(model.clouds.delivered[colossus, nvidia]))
     assert math.isnan(got[2])
+    assert got[3] == 0.0  # before its cluster opened
 
 
 def test_summary_reports_the_ratio_and_whether_the_median_is_in_epochs_range():
