@@ -42,6 +42,7 @@ class QuarterStats:
     acquisitions: int = 0
     model_revenue: float = 0.0
     total_revenue: float = 0.0
+    paid_share: float = 1.0
     cn_domestic_h100e: float = 0.0
     cn_imported_h100e: float = 0.0
     cn_leaked_h100e: float = 0.0
@@ -107,7 +108,8 @@ METRIC_DOCS: dict[str, str] = {
     "us_cn_gap_years": "US frontier capability minus China's, over the global frontier's growth (OOM per year, last 2 years).",
     "cross_bloc_capital_share": "Of flows touching China (equity, chips, compute; last 4 quarters), the share with the US or allies on the other end.",
     "network_modularity_bloc": "Modularity of the bloc partition (US+allies / China / others) of the last 4 quarters' flows.",
-    "total_ai_revenue": "Spend on AI services served this quarter (model labs and applications), USD B.",
+    "total_ai_revenue": "Spend on AI services served this quarter (model labs and applications), USD B: the paid share of what their use is worth.",
+    "paid_share": "Share of the AI services used this quarter that is paid for (Bass diffusion of paid adoption; the rest is free use).",
     "leader_valuation": "Highest valuation of an alive lab (investors' current mark), USD B.",
     "hyperscaler_capex": "Clouds' spending on chips and data-centre power this quarter, USD B.",
     "lease_price_h100e_hour": "Capacity-weighted lease price of open clouds, USD per useful H100e-hour.",
@@ -184,6 +186,7 @@ def metric_names(vendor_names: list[str]) -> list[str]:
         "cross_bloc_capital_share",
         "network_modularity_bloc",
         "total_ai_revenue",
+        "paid_share",
         "leader_valuation",
         "hyperscaler_capex",
         "lease_price_h100e_hour",
@@ -328,6 +331,7 @@ class MetricRecorder:
         put("cross_bloc_capital_share", cross_bloc_share(flows))
         put("network_modularity_bloc", bloc_modularity(to_bloc_matrix(flows)))
         put("total_ai_revenue", st.total_revenue)
+        put("paid_share", st.paid_share)
         put("leader_valuation", float(mark_max))
         put("hyperscaler_capex", float(c.capex[: c.n].sum()))
         open_c = hyperscaler.open_clouds(model) & (c.capacity[: c.n] > 0)

@@ -108,7 +108,7 @@ class AIMarketModel(mesa.Model):
         # About 10^5 stakes per unit of population scale over 64 quarters (10^6 at scale 10):
         # reserved up front, mapped by the OS only as stakes arrive (abm/holdings.py).
         self.holdings = Holdings(capacity=int(STAKES_PER_SCALE * max(s.population.scale, 0.1)))
-        self.world = World()
+        self.world = World(paid_share=scenario.demand.paid_share_start)
         self.stats = QuarterStats()
         self.retired_above = [0, 0]
         self.public_compute_price = (0.0,) * len(REGIONS)

@@ -128,13 +128,15 @@ class Population(Section):
 
 
 class Demand(Section):
-    """Spending on AI services: grows with the capability the market can buy, then saturates."""
+    """Use of AI services: grows with the capability the market can buy, then saturates; a share
+    of it, rising by Bass diffusion, is paid for (revenue)."""
 
     base_busd_per_year: float = P(
         0.24902493900091846,
         0.0,
         1e5,
-        "Global spend on AI model services and AI applications in 2020, USD B/yr.",
+        "Global use of AI model services and AI applications in 2020, valued at list prices whether "
+        "paid or not, USD B/yr.",
         fitted=True,
     )
     capability_elasticity: float = P(
@@ -146,7 +148,10 @@ class Demand(Section):
         fitted=True,
     )
     ceiling_busd_per_year: float = P(
-        1500.0, 1.0, 1e6, "Saturation level of global AI spend, USD B/yr (logistic ceiling)."
+        1500.0,
+        1.0,
+        1e6,
+        "Saturation level of global AI use at list prices, USD B/yr (logistic ceiling).",
     )
     app_share: float = P(
         0.35, 0.0, 1.0, "Share of AI spend that goes to application-layer startups."
@@ -159,14 +164,37 @@ class Demand(Section):
         description="Share of global AI spend in each regional market (sums to 1).",
         json_schema_extra={"invented": True},
     )
+    paid_share_start: float = P(
+        0.0,
+        0.0,
+        1.0,
+        "Share of the AI services used in 2020Q1 that is paid for (the rest is free use, trials "
+        "and pilots). It rises towards 1 by Bass diffusion (``adoption_innovation``, "
+        "``adoption_imitation``); 1 means every use is paid from the start (no monetisation lag).",
+    )
+    adoption_innovation: float = P(
+        0.03,
+        0.0,
+        1.0,
+        "Bass coefficient of innovation p of paid adoption, per year.",
+        source="Sultan, Farley & Lehmann (1990), meta-analysis of 213 Bass-model fits: mean p = 0.03",
+    )
+    adoption_imitation: float = P(
+        0.38,
+        0.0,
+        4.0,
+        "Bass coefficient of imitation q of paid adoption, per year.",
+        source="Sultan, Farley & Lehmann (1990), meta-analysis of 213 Bass-model fits: mean q = 0.38",
+    )
     inference_h100e_per_busd: float = P(
         120_000.0,
         0.0,
         1e8,
-        "Inference compute needed per USD B of quarterly model revenue in 2020, H100e.",
+        "Inference compute needed per USD B of a quarter's model use (at list prices, paid or not) "
+        "in 2020, H100e.",
     )
     inference_efficiency_gain: float = P(
-        0.25, 0.0, 0.95, "Yearly fall of inference compute needed per dollar of revenue."
+        0.25, 0.0, 0.95, "Yearly fall of inference compute needed per dollar of use."
     )
 
     @field_validator("region_share")

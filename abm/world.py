@@ -23,6 +23,7 @@ class World:
     capability0: float = 0.0  # global frontier capability at the start (log10 effective FLOP)
     demand_model: np.ndarray = field(default_factory=lambda: np.zeros(N_REGIONS))  # USD B/quarter
     demand_app: np.ndarray = field(default_factory=lambda: np.zeros(N_REGIONS))  # USD B/quarter
+    paid_share: float = 1.0  # share of the AI services used this quarter that is paid for
     training_utilisation: float = TRAINING_UTILISATION  # fleet-wide MFU of training runs
     flop_per_h100e_quarter: float = FLOP_PER_H100E_QUARTER
     """Training FLOP one useful H100e delivers in a quarter at ``training_utilisation``."""

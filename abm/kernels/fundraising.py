@@ -26,7 +26,7 @@ def growth_and_base(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Growth investors extrapolate (the market's for model labs, the lab's own revenue growth
     for the rest, clipped to [1, ``growth_cap``]) and the revenue base it applies to (USD B a
-    quarter: a model lab's share of demand if larger than its revenue). Shapes (n,)."""
+    quarter: what its users' use is worth, paid or not, if larger than its revenue). Shapes (n,)."""
     n = revenue.size
     growth = np.empty(n)
     base = np.empty(n)
@@ -36,7 +36,7 @@ def growth_and_base(
             base[i] = maximum(potential_revenue[i], revenue[i])
         else:
             g = revenue[i] / revenue_year_ago[i] if revenue_year_ago[i] > 1e-6 else 1.0
-            base[i] = revenue[i]
+            base[i] = maximum(potential_revenue[i], revenue[i])
         growth[i] = minimum(maximum(g, 1.0), growth_cap)
     return growth, base
 

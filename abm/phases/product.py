@@ -87,12 +87,16 @@ def run(model: AIMarketModel) -> None:
     needed = potential * model.inference_per_busd
     served = np.where(needed > 0, np.minimum(labs.inf_got[m] / np.maximum(needed, 1e-12), 1.0), 1.0)
     labs.potential_revenue[m] = potential
-    own = (sh @ w.demand_model) * served
-    fee_income = (sh * fees[None, :]).sum(axis=1) * served
+    # Only the paid share of what is used is revenue; free use still needs inference compute.
+    paid = w.paid_share
+    own = (sh @ w.demand_model) * served * paid
+    fee_income = (sh * fees[None, :]).sum(axis=1) * served * paid
     fee_paid_by_market = (sh * served[:, None]).sum(axis=0) * fees
     fee_rate = np.divide(
         fee_paid_by_market, rev_app_by_market, out=np.zeros(N_REGIONS), where=fees > 0
     )
+    labs.potential_revenue[a] = rev_app  # what its users' use is worth, paid or not
+    rev_app = rev_app * paid
     fee_out = rev_app * fee_rate[home]
 
     revenue = np.zeros(n)
@@ -103,6 +107,7 @@ def run(model: AIMarketModel) -> None:
     model.stats.share_sums = np.concatenate([sh.sum(axis=0), sa_by_market])
     model.stats.model_revenue = float(revenue[m].sum())
     model.stats.total_revenue = float(own.sum() + rev_app.sum())
+    model.stats.paid_share = paid
 
     # Revenue in, API fees out; staff: model labs scale with compute spend, application startups
     # keep the team they raised for.
@@ -124,3 +129,9 @@ def run(model: AIMarketModel) -> None:
         model.ring_slot(),
     )
     model.ledger.money_out("wages", float(pay.sum()))
+    # Paid adoption diffuses (Bass): new payers come from outside influence (p) and from
+    # imitating those already paying (q), per year, among those not yet paying.
+    if paid < 1.0:
+        w.paid_share = min(
+            paid + (d.adoption_innovation + d.adoption_imitation * paid) * (1.0 - paid) / 4.0, 1.0
+        )

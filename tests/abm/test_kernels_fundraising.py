@@ -32,7 +32,7 @@ def reference_pre_money(model: AIMarketModel) -> np.ndarray:
     hist = w.demand_history
     market_growth = hist[-1] / hist[-5] if len(hist) >= 5 and hist[-5] > 0 else 1.0
     growth = np.clip(np.where(model_lab, market_growth, own_growth), 1.0, s.growth_cap)
-    base = np.where(model_lab, np.maximum(labs.potential_revenue[:n], rev), rev)
+    base = np.maximum(labs.potential_revenue[:n], rev)
     value_rev = 4.0 * base * s.revenue_multiple * growth**s.growth_horizon_years
     best = np.maximum(np.maximum(labs.best_flop[:n], labs.run_done[:n]), 1.0)
     gap = np.clip(np.log10(max(w.frontier_flop, 1.0)) - np.log10(best), 0.0, 4.0)

@@ -75,8 +75,10 @@ def reference_run(model: AIMarketModel) -> None:
     needed = potential * model.inference_per_busd
     served = np.where(needed > 0, np.minimum(labs.inf_got[m] / np.maximum(needed, 1e-12), 1.0), 1.0)
     labs.potential_revenue[m] = potential
-    own = (sh @ w.demand_model) * served
-    fee_income = (sh * fees[None, :]).sum(axis=1) * served
+    # Only the paid share of the use is revenue (Bass diffusion of paid adoption).
+    paid = w.paid_share
+    own = (sh @ w.demand_model) * served * paid
+    fee_income = (sh * fees[None, :]).sum(axis=1) * served * paid
     fee_paid_by_market = (sh * served[:, None]).sum(axis=0) * fees
     fee_rate = np.divide(
         fee_paid_by_market,
@@ -84,6 +86,8 @@ def reference_run(model: AIMarketModel) -> None:
         out=np.zeros(N_REGIONS),
         where=fees > 0,
     )
+    labs.potential_revenue[a] = rev_app
+    rev_app = rev_app * paid
     fee_out = rev_app * fee_rate[home]
 
     revenue = np.zeros(n)
@@ -113,6 +117,11 @@ def reference_run(model: AIMarketModel) -> None:
     labs.cash[:n] -= pay
     labs.spend_cum[:n] += np.where(labs.archetype[:n] == APP, pay, 0.0)
     model.ledger.money_out("wages", float(pay.sum()))
+    if paid < 1.0:
+        d = s.demand
+        w.paid_share = min(
+            paid + (d.adoption_innovation + d.adoption_imitation * paid) * (1.0 - paid) / 4.0, 1.0
+        )
 
 
 @pytest.mark.parametrize(("preset", "seed"), [("baseline", 1), ("strict_antitrust", 2)])
@@ -124,7 +133,16 @@ def test_product_phase_matches_numpy(monkeypatch, preset, seed):
         with monkeypatch.context() as patch:
             patch.setattr(product, "run", reference_run)
             ref.step()
-        for field in ("cash", "team_cost", "spend_cum", "revenue", "revenue_hist", "share"):
+        assert new.world.paid_share == ref.world.paid_share
+        for field in (
+            "cash",
+            "team_cost",
+            "spend_cum",
+            "revenue",
+            "potential_revenue",
+            "revenue_hist",
+            "share",
+        ):
             a, b = getattr(new.labs, field), getattr(ref.labs, field)
             assert a.tobytes() == b.tobytes(), field
         assert new.ledger.outflow.tobytes() == ref.ledger.outflow.tobytes()
