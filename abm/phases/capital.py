@@ -353,9 +353,16 @@ def _apply(
     kernels.credit_rounds(
         lab_rows, to_lab, is_cloud, new_shares, labs.n, labs.cash, labs.credit, labs.shares_out
     )
+    # A lab's first cloud investor becomes its compute partner. Where several clouds join the
+    # same round, the one that put in most, and among equal checks the one with the largest
+    # fleet: stakes are assigned in ascending (amount, fleet), so that one is written last and
+    # wins. (Before, the cloud with the highest row won, whatever it paid.)
     cloud_rows = lab_rows[is_cloud]
-    first = labs.partner[cloud_rows] < 0
-    labs.partner[cloud_rows[first]] = inv[is_cloud][first] - base[CLOUD]
+    first = np.flatnonzero(labs.partner[cloud_rows] < 0)
+    cloud = inv[is_cloud][first] - base[CLOUD]
+    fleet = c.stock[cloud].sum(axis=1)
+    order = np.lexsort((fleet, to_lab[is_cloud][first]))
+    labs.partner[cloud_rows[first[order]]] = cloud[order]
 
     # Post-money valuation.
     closed = rows[result.closed]
