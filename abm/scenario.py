@@ -132,7 +132,7 @@ class Demand(Section):
     of it, rising by Bass diffusion, is paid for (revenue)."""
 
     base_busd_per_year: float = P(
-        0.24902493900091846,
+        0.25726477855340374,
         0.0,
         1e5,
         "Global use of AI model services and AI applications in 2020, valued at list prices whether "
@@ -140,7 +140,7 @@ class Demand(Section):
         fitted=True,
     )
     capability_elasticity: float = P(
-        0.5643323,
+        0.5584228999999999,
         0.0,
         2.0,
         "Growth of demand per order of magnitude of frontier effective compute available in a market "
@@ -274,7 +274,7 @@ class LabBehaviour(Section):
     )
     runway_quarters: float = P(6.0, 1.0, 40.0, "A lab raises when its runway falls below this.")
     war_chest_share: float = P(
-        0.29933391259866055,
+        0.29594051066591665,
         0.0,
         0.9,
         "A model lab raises at least this share of its valuation once a year (compute race war chest).",
@@ -289,7 +289,7 @@ class LabBehaviour(Section):
         source="Carta, State of Private Markets 2023-2024: median dilution of a priced round about 20 % at seed and Series A, 15-17 % at Series B",
     )
     revenue_multiple: float = P(
-        0.5,
+        0.569144937995491,
         0.1,
         200.0,
         "Valuation per USD of annual revenue at zero growth.",
@@ -300,14 +300,14 @@ class LabBehaviour(Section):
     )
     growth_cap: float = P(2.0, 1.0, 50.0, "Highest yearly revenue growth investors extrapolate.")
     contender_value_share: float = P(
-        0.7929591944973204,
+        0.8878854013369422,
         0.0,
         2.0,
         "A contender at the frontier is valued at this share of the leading lab (option on catching it).",
         fitted=True,
     )
     hype_premium: float = P(
-        0.8342099999999999,
+        0.9608189999999999,
         0.0,
         10.0,
         "Extra valuation of the capability leader (decays by rank).",
@@ -420,7 +420,7 @@ class CloudBehaviour(Section):
         2.5, 1.0, 20.0, "Highest yearly demand growth a cloud extrapolates."
     )
     capacity_headroom: float = P(
-        0.4887202894557071,
+        0.38148068159808757,
         0.0,
         5.0,
         "Spare capacity a cloud wants above expected demand.",
@@ -433,14 +433,14 @@ class CloudBehaviour(Section):
         "Share of its parent's cash flow a cloud spent on accelerators for its own AI workloads in 2020.",
     )
     internal_ai_elasticity: float = P(
-        0.36365364999999994,
+        0.3760888,
         0.0,
         5.0,
         "Elasticity of that share to the growth of AI spending worldwide.",
         fitted=True,
     )
     internal_ai_share_max: float = P(
-        0.37586260000000005, 0.0, 1.0, "Ceiling of that share.", fitted=True
+        0.36560590000000004, 0.0, 1.0, "Ceiling of that share.", fitted=True
     )
     chip_choice_sharpness: float = P(
         3.0, 0.0, 100.0, "Logit sharpness of chip choice on useful compute per dollar."

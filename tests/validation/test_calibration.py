@@ -1,7 +1,9 @@
 """The calibration's distance and parameter box behave as documented, and a tiny search
 returns the best point it evaluated, inside the box."""
 
+import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -96,3 +98,13 @@ def test_a_block_search_refuses_an_unknown_parameter_or_a_missing_start():
         calibrate(base, points=1, start=to_params(np.full(len(FITTED), 0.5)), only=["x.y"])
     with pytest.raises(ValueError, match="needs a start point"):
         calibrate(base, points=1, only=["labs.hype_premium"])
+
+
+def test_the_shipped_defaults_are_the_fitted_values_of_docs_calibration_json():
+    """The published fit and the scenario's defaults cannot drift apart."""
+    fitted = json.loads((Path(__file__).parents[2] / "docs/calibration.json").read_text())["fitted"]
+    assert set(fitted) == set(FITTED)
+    scenario = load_scenario("baseline")
+    for name, value in fitted.items():
+        section, field = name.split(".")
+        assert getattr(getattr(scenario, section), field) == value, name

@@ -103,12 +103,12 @@ def test_summary_reports_the_ratio_and_whether_the_median_is_in_epochs_range():
     assert summarise([ranged], [[200.0]])[0].in_range is False
 
 
-def test_owner_shares_split_epochs_counts_into_us_china_and_unattributed_as_the_t5a_note_says():
-    from experiments.validate import FAILURE_NOTES
+def test_owner_shares_split_epochs_counts_into_us_china_and_unattributed_as_the_t5a_caveat_says():
+    from experiments.validate import CAVEATS
 
     sh = owner_compute.owner_shares(load_figures(), "2025Q2")
     assert sh["us"] + sh["china"] + sh["unattributed"] == pytest.approx(1.0)
-    note = FAILURE_NOTES["T5a"]
+    note = CAVEATS["T5a"]
     assert f"{sh['total'] / 1e6:.1f}M H100e" in note
     assert f"named US owners {sh['us']:.2f}" in note and f"China {sh['china']:.2f}" in note
     assert f"unattributed {sh['unattributed']:.2f}" in note or (

@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from abm.facts import targets
+from experiments.validate import CAVEATS, FAILURE_NOTES, TargetRow, notes_markdown
 
 
 @pytest.fixture(scope="module")
@@ -94,3 +95,25 @@ def test_validate_refuses_a_folder_that_is_not_a_report_before_running_anything(
     assert proc.returncode == 2, proc.stderr
     assert "notes.txt" in proc.stderr and "--out" in proc.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def _row(tid: str, passed: bool) -> TargetRow:
+    return TargetRow(tid, f"target {tid}", 0.0, 1.0, 0.5, 0.4, 0.6, passed, False, "share", "s")
+
+
+def test_a_failing_target_is_explained_and_a_passing_one_keeps_its_caveat():
+    text = "\n".join(
+        notes_markdown(
+            [_row("T5a", True), _row("T7a", False), _row("T12a", False), _row("T1", True)]
+        )
+    )
+    fails, caveats = text.split("## Targets that pass, with a caveat")
+    assert "**T12a**" in fails and FAILURE_NOTES["T12a"] in fails
+    assert "**T7a**" in fails and CAVEATS["T7a"] in fails  # no failure note: its caveat says why
+    assert "**T5a**" in caveats and CAVEATS["T5a"] in caveats and "**T5a**" not in fails
+    assert "**T1**" not in text  # a plain pass needs no note
+
+
+def test_every_failure_note_and_caveat_names_a_target_of_the_facts_table():
+    ids = {f.id for f in targets()}
+    assert set(FAILURE_NOTES) <= ids and set(CAVEATS) <= ids
