@@ -71,7 +71,7 @@ FAILURE_NOTES: dict[str, str] = {
         "capacity investment on expected demand."
     ),
     "T11a": (
-        "Fitted, and above the band since paid adoption (stop 16; 58.5 before). The statistic "
+        "Fitted, and above the band since paid adoption (stop 16; 58.2 before). The statistic "
         "is the median of the leader's marks over 2023's four quarters, and marks move only "
         "at rounds: the model's OpenAI is marked at about $30B at the end of 2022, as the real "
         "one was in January 2023, then raises $4-6B in 2023Q1 at about $75B post-money (seeds "
@@ -240,8 +240,8 @@ LOCK_IN_NOTE = (
     "2026-2035 by 3.8 % at lock-in 1 and 3.6 % at lock-in 5 (strong minus weak -0.002, "
     "smaller at strong lock-in in 35 % of seeds); over the check's 10 seeds it comes out the "
     "other way. Before stop 16 it was 13.8 % and 8.4 % (40 seeds). The change came with the "
-    "refit that followed paid adoption: with the previous fitted values, paid adoption and "
-    "the cloud-partner fix still gave 3.6 % and 2.1 %. The lever blocks an acquisition only "
+    "last refit: at the values of the first refit after paid adoption, the model with the "
+    "cloud-partner fix still gave 3.6 % and 2.1 %. The lever blocks an acquisition only "
     "when the merged revenue share in some market would exceed "
     "`antitrust.max_combined_share` (0.6): in 2026-2035 it blocks 19 of 168 attempted "
     "acquisitions (seeds 1-3), against 7 of 148 in the baseline."
