@@ -1,6 +1,8 @@
 """Quarter phase 4: the product market (DESIGN.md §4).
 
-Demand in each regional market grows with the best capability sold there (and saturates).
+Use of AI services in each regional market grows with the best capability sold there (and
+saturates); only the paid share of it (``world.paid_share``, rising by Bass diffusion) is
+revenue, while the whole use needs inference compute.
 Model labs split the foundation-model segment by a logit on capability with lock-in;
 application startups split the application segment of their home market by niche appeal,
 growth spending and lock-in, and pay API fees to the model labs. A model lab serves only as
