@@ -299,6 +299,13 @@ class LabBehaviour(Section):
         2.0, 0.0, 10.0, "Years of current revenue growth investors extrapolate into a valuation."
     )
     growth_cap: float = P(2.0, 1.0, 50.0, "Highest yearly revenue growth investors extrapolate.")
+    conversion_learning: float = P(
+        0.0,
+        0.0,
+        5.0,
+        "Investors count use not yet paid for at the paid share (the conversion seen so far) "
+        "raised to this power; 0 counts all use at list prices.",
+    )
     contender_value_share: float = P(
         0.8878854013369422,
         0.0,

@@ -337,6 +337,7 @@ def pre_money(model: AIMarketModel) -> np.ndarray:
         labs.potential_revenue[:n],
         float(market_growth),
         float(s.growth_cap),
+        float(w.paid_share**s.conversion_learning),
     )
     # Capability value (model labs only): 10^-gap, gap in orders of magnitude behind the largest run.
     m = np.flatnonzero(model_lab)

@@ -23,20 +23,24 @@ def growth_and_base(
     potential_revenue: np.ndarray,
     market_growth: float,
     growth_cap: float,
+    credibility: float,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Growth investors extrapolate (the market's for model labs, the lab's own revenue growth
     for the rest, clipped to [1, ``growth_cap``]) and the revenue base it applies to (USD B a
-    quarter: what its users' use is worth, paid or not, if larger than its revenue). Shapes (n,)."""
+    quarter): its revenue plus ``credibility`` (in [0, 1]) of what its users' use is worth beyond
+    it, not yet paid for; at ``credibility`` 1 the larger of use and revenue. Shapes (n,)."""
     n = revenue.size
     growth = np.empty(n)
     base = np.empty(n)
     for i in range(n):
         if model_lab[i]:
             g = market_growth
-            base[i] = maximum(potential_revenue[i], revenue[i])
         else:
             g = revenue[i] / revenue_year_ago[i] if revenue_year_ago[i] > 1e-6 else 1.0
+        if credibility >= 1.0:
             base[i] = maximum(potential_revenue[i], revenue[i])
+        else:
+            base[i] = revenue[i] + credibility * maximum(potential_revenue[i] - revenue[i], 0.0)
         growth[i] = minimum(maximum(g, 1.0), growth_cap)
     return growth, base
 

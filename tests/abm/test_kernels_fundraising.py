@@ -32,7 +32,12 @@ def reference_pre_money(model: AIMarketModel) -> np.ndarray:
     hist = w.demand_history
     market_growth = hist[-1] / hist[-5] if len(hist) >= 5 and hist[-5] > 0 else 1.0
     growth = np.clip(np.where(model_lab, market_growth, own_growth), 1.0, s.growth_cap)
-    base = np.maximum(labs.potential_revenue[:n], rev)
+    credibility = w.paid_share**s.conversion_learning
+    pot = labs.potential_revenue[:n]
+    if credibility >= 1.0:
+        base = np.maximum(pot, rev)
+    else:
+        base = rev + credibility * np.maximum(pot - rev, 0.0)
     value_rev = 4.0 * base * s.revenue_multiple * growth**s.growth_horizon_years
     best = np.maximum(np.maximum(labs.best_flop[:n], labs.run_done[:n]), 1.0)
     gap = np.clip(np.log10(max(w.frontier_flop, 1.0)) - np.log10(best), 0.0, 4.0)
@@ -118,9 +123,11 @@ def reference_funding_asks(model: AIMarketModel, pre: np.ndarray) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def models() -> list[Model]:
+    """Seed 1 counts all use at list prices, seed 2 only the conversion seen so far."""
     out = []
-    for seed, quarters in ((1, 3), (2, 9)):
-        model = AIMarketModel(load_scenario("baseline"), rng=seed)
+    for seed, quarters, learning in ((1, 3, 0.0), (2, 9, 1.0)):
+        scenario = load_scenario("baseline").with_overrides({"labs.conversion_learning": learning})
+        model = AIMarketModel(scenario, rng=seed)
         model.run_for(quarters)
         out.append(model)
     return out
