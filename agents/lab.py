@@ -317,10 +317,11 @@ def pre_money(model: AIMarketModel) -> np.ndarray:
     """What investors will pay for each lab before new money, USD B.
 
     The larger of a market value and, for model labs, a capability value, with a premium for
-    the capability leaders. The market value is annual revenue x ``revenue_multiple`` x the
-    growth investors extrapolate over ``growth_horizon_years``: for a model lab, its share of
-    demand (served or not) grown at the AI market's pace; for an application startup, its own
-    revenue at its own pace. The capability value prices a contender as an option on catching
+    the capability leaders. The market value is an annual base x ``revenue_multiple`` x the
+    growth investors extrapolate over ``growth_horizon_years``. The base is revenue plus what
+    its users' use (for a model lab, its share of demand, served or not) is worth beyond it at
+    list prices, counted at the conversion seen so far (``paid_share ** conversion_learning``);
+    a model lab's growth is the AI market's pace, an application startup's its own revenue's. The capability value prices a contender as an option on catching
     the leader: ``contender_value_share`` of the leading model lab's market value, falling
     tenfold per order of magnitude of training compute behind the largest run, scaled by team
     pedigree. Earlier prices anchor it from below; each failed round cuts it.
