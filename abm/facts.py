@@ -126,6 +126,29 @@ def cn_domestic_share(metrics: pl.DataFrame, year: int) -> float:
     return dom / total if total > 0 else float("nan")
 
 
+LOCATED_US = "compute_share_located.US"
+"""Derived column: the US share of AI compute by location (see :func:`with_location`)."""
+
+
+def with_location(metrics: pl.DataFrame, us_operated_abroad: float | None = None) -> pl.DataFrame:
+    """The metrics with :data:`LOCATED_US`, the US share of AI compute by *location*, estimated
+    from the shares by owner's home region that the model records.
+
+    Outside the US and China, US companies operate ``us_operated_abroad`` (facts row I17: 48 %,
+    by investment value) of all data-centre capacity, so for every unit owned by firms of the
+    allies, the Gulf and the rest of the world, US owners run ``I17 / (1 - I17)`` units there
+    too; that much leaves the US share. Compute of owners outside the US is taken to sit at
+    home (China's in China), and foreign owners' compute inside the US is not counted.
+    """
+    k = fact("I17").value if us_operated_abroad is None else us_operated_abroad
+    abroad = (
+        pl.col("compute_share.ALLY") + pl.col("compute_share.GULF") + pl.col("compute_share.ROW")
+    )
+    return metrics.with_columns(
+        (pl.col("compute_share.US") - k / (1.0 - k) * abroad).alias(LOCATED_US)
+    )
+
+
 def ai_share_of_venture(metrics: pl.DataFrame, year: int, non_ai_busd: float) -> float:
     """Simulated AI venture funding of a year over itself plus real non-AI venture funding."""
     ai = year_last(metrics, "vc_funding_total", year)
@@ -139,7 +162,7 @@ TARGET_STATISTICS: dict[str, Callable[[pl.DataFrame], float]] = {
     "T2": lambda m: growth_per_year(m, "max_training_cost", 2020, 2025),
     "T3": lambda m: value_at(m, "max_training_flop", "2025Q2"),
     "T4": lambda m: value_at(m, "n_labs_above_1e25", "2025Q2"),
-    "T5a": lambda m: value_at(m, "compute_share.US", "2025Q2"),
+    "T5a": lambda m: value_at(with_location(m), LOCATED_US, "2025Q2"),
     "T5b": lambda m: value_at(m, "compute_share.CN", "2025Q2"),
     "T6": lambda m: year_mean(m, "us_cn_gap_years", 2025),
     "T7a": lambda m: cn_domestic_share(m, 2023),

@@ -8,6 +8,7 @@ import pytest
 from abm.calendar import quarter_label
 from abm.data_tables import DATA_DIR, load_table
 from abm.facts import (
+    LOCATED_US,
     TARGET_STATISTICS,
     cn_domestic_share,
     growth_per_year,
@@ -16,6 +17,7 @@ from abm.facts import (
     ratio_of_sums,
     targets,
     value_at,
+    with_location,
     year_last,
     year_median,
 )
@@ -78,6 +80,28 @@ def test_period_and_year_statistics():
     assert year_median(m, "x", 2021) == pytest.approx(5.5)
     assert period_sum(m, "x", 2023, 2023) == 12 + 13 + 14 + 15
     assert value_at(m, "x", "2025Q2") == 21.0
+
+
+def test_us_share_by_location_moves_us_operated_capacity_abroad():
+    """Owners outside the US and China hold 0.05; if US firms operate 48 % of the capacity
+    there, they run 0.05 x 48/52 abroad, which leaves the US share by location."""
+    n = 24
+    m = frame(
+        **{
+            "compute_share.US": np.full(n, 0.85),
+            "compute_share.CN": np.full(n, 0.10),
+            "compute_share.ALLY": np.full(n, 0.03),
+            "compute_share.GULF": np.full(n, 0.01),
+            "compute_share.ROW": np.full(n, 0.01),
+        }
+    )
+    located = with_location(m, us_operated_abroad=0.48)[LOCATED_US].to_numpy()
+    assert located == pytest.approx(np.full(n, 0.85 - 0.05 * 0.48 / 0.52))
+    # No US operators abroad: location and owner agree. Half of it: as much again as the others.
+    assert with_location(m, 0.0)[LOCATED_US].to_numpy() == pytest.approx(np.full(n, 0.85))
+    assert with_location(m, 0.5)[LOCATED_US].to_numpy() == pytest.approx(np.full(n, 0.80))
+    # T5a reads the estimate in 2025Q2 with the facts table's I17.
+    assert TARGET_STATISTICS["T5a"](m) == pytest.approx(0.85 - 0.05 * 0.48 / 0.52)
 
 
 def test_ratio_of_sums_and_domestic_share():
