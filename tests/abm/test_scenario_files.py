@@ -12,6 +12,7 @@ PRESETS = (
     "outbound_investment_ban",
     "strict_antitrust",
     "merger_control",
+    "breakup_once",
     "global_compute_threshold",
     "china_subsidy_push",
     "scale",
