@@ -548,7 +548,7 @@ def lock_in_and_antitrust(
         "D9",
         f"strong lock-in weakens antitrust: a one-time break-up of dominant labs lowers revenue "
         f"HHI 3-6 years on by less at lock-in {strong_lock:g} than at {weak_lock:g} (strong "
-        f"minus weak, in |share|)",
+        f"minus weak, in absolute value)",
         "breakup_once",
         "hhi_revenue",
         _clamp_years(BREAKUP_YEARS, steps),
