@@ -321,8 +321,9 @@ def pre_money(model: AIMarketModel) -> np.ndarray:
     growth investors extrapolate over ``growth_horizon_years``. The base is revenue plus what
     its users' use (for a model lab, its share of demand, served or not) is worth beyond it at
     list prices, counted at the conversion seen so far (``paid_share ** conversion_learning``);
-    a model lab's growth is the AI market's pace, an application startup's its own revenue's. The capability value prices a contender as an option on catching
-    the leader: ``contender_value_share`` of the leading model lab's market value, falling
+    a model lab's growth is the AI market's pace, an application startup's its own revenue's.
+    The capability value prices a contender as an option on catching the leader:
+    ``contender_value_share`` of the leading model lab's market value, falling
     tenfold per order of magnitude of training compute behind the largest run, scaled by team
     pedigree. Earlier prices anchor it from below; each failed round cuts it.
     """
