@@ -17,7 +17,6 @@ import polars as pl
 from abm.calendar import quarter_label
 from abm.kernels import metrics as kernels
 from abm.markets.compute import average_price
-from abm.markets.product import hhi
 from abm.network import bloc_modularity, cross_bloc_share, to_bloc_matrix
 from abm.regions import CN, N_REGIONS, REGIONS, US
 from agents import hyperscaler
@@ -238,18 +237,15 @@ class MetricRecorder:
             labs.mark[:n],
             N_REGIONS,
         )
-        put("hhi_revenue", hhi(rev))
-        top3 = top_sum(rev[rev > 0], 3)  # a partition over many equal zeros is slow
-        rev_sum = rev.sum()
-        put("top3_revenue_share", top3 / rev_sum if rev_sum > 0 else 0.0)
-        put("hhi_compute", hhi(used))
-        used_sum = used.sum()
-        put("top1_compute_share", used_max / used_sum if used_sum > 0 else 0.0)
-        top5 = top_values(used[used > 0], 5)
-        put("hhi_compute_top5", hhi(top5))
-        put(
-            "top1_compute_share_top5", top5.max(initial=0.0) / top5.sum() if top5.sum() > 0 else 0.0
+        hhi_rev, top3, rev_sum, hhi_used, used_sum, hhi_top5, top1_of_5 = kernels.concentration(
+            rev, used
         )
+        put("hhi_revenue", hhi_rev)
+        put("top3_revenue_share", top3 / rev_sum if rev_sum > 0 else 0.0)
+        put("hhi_compute", hhi_used)
+        put("top1_compute_share", used_max / used_sum if used_sum > 0 else 0.0)
+        put("hhi_compute_top5", hhi_top5)
+        put("top1_compute_share_top5", top1_of_5)
         put("n_frontier_labs", float(counts[0]))
         put("n_labs_alive", float(counts[1]))
         put("n_model_labs", float(counts[2]))

@@ -42,16 +42,20 @@ def bloc_modularity(bloc_flows: np.ndarray) -> float:
     return float(np.sum(inside / m - (degree / (2.0 * m)) ** 2))
 
 
+_CN_REGIONS = np.array([i for i in range(N_REGIONS) if BLOC_OF_REGION[i] == CN_BLOC])
+_WEST_REGIONS = np.array([i for i in range(N_REGIONS) if BLOC_OF_REGION[i] == 0])
+_CN_CN = np.ix_(_CN_REGIONS, _CN_REGIONS)
+_CN_WEST = np.ix_(_CN_REGIONS, _WEST_REGIONS)
+_WEST_CN = np.ix_(_WEST_REGIONS, _CN_REGIONS)
+
+
 def cross_bloc_share(region_flows: np.ndarray) -> float:
     """Share of flows touching China whose other end is in the US-led bloc (US or ALLY)."""
-    cn = [i for i in range(N_REGIONS) if BLOC_OF_REGION[i] == CN_BLOC]
-    west = [i for i in range(N_REGIONS) if BLOC_OF_REGION[i] == 0]
-    touching = (
-        region_flows[cn, :].sum() + region_flows[:, cn].sum() - region_flows[np.ix_(cn, cn)].sum()
-    )
+    cn = _CN_REGIONS
+    touching = region_flows[cn, :].sum() + region_flows[:, cn].sum() - region_flows[_CN_CN].sum()
     if touching <= 0:
         return 0.0
-    across = region_flows[np.ix_(cn, west)].sum() + region_flows[np.ix_(west, cn)].sum()
+    across = region_flows[_CN_WEST].sum() + region_flows[_WEST_CN].sum()
     return float(across / touching)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from abm.kernels import kernel, maximum
+from abm.kernels import kernel, maximum, total
 
 
 @kernel
@@ -88,3 +88,71 @@ def lab_summary(
             r = region[i]
             frontier[r] = maximum(frontier[r], cap)
     return rev, used, counts, frontier, used_max, mark_max
+
+
+@kernel
+def _top_ascending(x: np.ndarray, k: int) -> np.ndarray:
+    """The ``k`` largest positive values of ``x`` in ascending order (all of them if fewer):
+    ``np.sort(x[x > 0])[-k:]``, in one pass keeping a sorted buffer."""
+    buf = np.empty(k)
+    m = 0
+    low = 0.0  # a value must beat this to enter: 0 until the buffer is full, then its smallest
+    for i in range(x.size):
+        v = x[i]
+        if not v > low:
+            continue
+        if m < k:
+            j = m
+            m += 1
+        else:
+            j = k - 1
+            for t in range(k - 1):  # drop the smallest
+                buf[t] = buf[t + 1]
+        while j > 0 and buf[j - 1] > v:
+            buf[j] = buf[j - 1]
+            j -= 1
+        buf[j] = v
+        if m == k:
+            low = buf[0]
+    return buf[:m]
+
+
+@kernel
+def hhi_of(x: np.ndarray, t: float) -> float:
+    """``abm.markets.product.hhi`` bit for bit, given ``t = x.sum()``: 10,000 x the sum of
+    squared shares of ``x`` (0.0 if ``t`` is not positive), with numpy's pairwise sums."""
+    if t <= 0:
+        return 0.0
+    sq = np.empty(x.size)
+    for i in range(x.size):
+        s = x[i] / t
+        sq[i] = s * s
+    return 10_000.0 * total(sq)
+
+
+@kernel
+def concentration(
+    rev: np.ndarray, used: np.ndarray
+) -> tuple[float, float, float, float, float, float, float]:
+    """The quarter's concentration metrics from :func:`lab_summary`'s ``rev`` and ``used``.
+
+    Returns HHI of revenue, sum of the three largest revenues (added in ascending order),
+    total revenue, HHI of compute used, total compute used, HHI of the five largest users'
+    compute, and the largest user's share among those five (0.0 where a total is 0) — what
+    ``MetricRecorder.record`` computed with ``hhi``, ``top_sum``, ``top_values`` and
+    ``.sum()``, bit for bit.
+    """
+    top3 = total(_top_ascending(rev, 3))
+    top5 = _top_ascending(used, 5)
+    top5_sum = total(top5)
+    top1_of_5 = top5[top5.size - 1] / top5_sum if top5.size and top5_sum > 0 else 0.0
+    rev_sum, used_sum = total(rev), total(used)
+    return (
+        hhi_of(rev, rev_sum),
+        top3,
+        rev_sum,
+        hhi_of(used, used_sum),
+        used_sum,
+        hhi_of(top5, top5_sum),
+        top1_of_5,
+    )

@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from abm.kernels import metrics
+from abm.markets.product import hhi
 from abm.metrics import top_sum, top_values
 
 
@@ -72,3 +73,29 @@ def test_top_values_equal_the_tail_of_a_full_sort(seed, n, k):
     x[rng.random(n) < 0.2] = 1.0  # ties
     assert top_values(x, k).tobytes() == np.sort(x)[-k:].tobytes()
     assert top_sum(x, k) == float(np.sort(x)[-k:].sum())
+
+
+def _concentration_numpy(rev, used):
+    """The numpy code ``concentration`` replaced (``MetricRecorder.record``)."""
+    top5 = top_values(used[used > 0], 5)
+    return (
+        hhi(rev),
+        top_sum(rev[rev > 0], 3),
+        rev.sum(),
+        hhi(used),
+        used.sum(),
+        hhi(top5),
+        top5.max(initial=0.0) / top5.sum() if top5.sum() > 0 else 0.0,
+    )
+
+
+@settings(max_examples=100, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 3000), zeros=st.floats(0.0, 1.0))
+def test_concentration_matches_numpy(seed, n, zeros):
+    rng = np.random.default_rng(seed)
+    rev = np.where(rng.random(n) < zeros, 0.0, rng.lognormal(0.0, 3.0, n))
+    used = np.where(rng.random(n) < zeros, 0.0, rng.lognormal(8.0, 2.0, n))
+    used[rng.random(n) < 0.01] = used.max(initial=1.0)  # ties among the largest
+    got = metrics.concentration(rev, used)
+    want = _concentration_numpy(rev, used)
+    assert [float(g) for g in got] == [float(w) for w in want]
