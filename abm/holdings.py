@@ -15,6 +15,7 @@ from bisect import bisect_left
 import numpy as np
 
 from abm.kernels import holdings as kernels
+from abm.memory import reserve
 
 # Investor and lab indices are int32 (20 bytes a stake instead of 28): every pass over the
 # store (marking funds to market, compaction) is bound by memory traffic.
@@ -24,17 +25,17 @@ INDEX = np.int32
 class Holdings:
     """Append-only stakes, compacted when labs are dropped.
 
-    ``capacity`` is reserved up front with ``np.zeros``, whose pages the operating system
-    maps only when first written, so a generous reservation costs no memory until used and
+    ``capacity`` is reserved up front (:func:`abm.memory.reserve`), whose pages the operating
+    system maps only when first written, so a generous reservation costs no memory until used and
     spares the doubling copies of a growing store.
     """
 
     def __init__(self, capacity: int = 1024):
         self.n = 0
-        self.investor = np.zeros(capacity, dtype=INDEX)
-        self.lab = np.zeros(capacity, dtype=INDEX)
-        self.shares = np.zeros(capacity)
-        self.quarter = np.zeros(capacity, dtype=np.int32)
+        self.investor = reserve(capacity, INDEX)
+        self.lab = reserve(capacity, INDEX)
+        self.shares = reserve(capacity, np.float64)
+        self.quarter = reserve(capacity, np.int32)
         # Where each new highest quarter first appears: ``_rise_at[k]`` is the first entry with
         # quarter >= ``_rise_quarter[k]`` (ascending). Every entry before it has a lower quarter,
         # even though break-ups append stakes bought in earlier quarters late, so a scan for
@@ -51,7 +52,7 @@ class Holdings:
             cap = max(2 * len(self.investor), self.n + k)
             for name in ("investor", "lab", "shares", "quarter"):
                 old = getattr(self, name)
-                new = np.zeros(cap, dtype=old.dtype)
+                new = reserve(cap, old.dtype)
                 new[: self.n] = old[: self.n]
                 setattr(self, name, new)
         if not self._rise_quarter or quarter > self._rise_quarter[-1]:

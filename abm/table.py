@@ -14,14 +14,16 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from abm.memory import reserve
+
 
 def _filled(shape: tuple[int, ...], fill: Any, dtype: Any) -> np.ndarray:
-    """``np.full``, but zero-filled columns come from ``np.zeros``: the operating system maps
-    their pages on first write, so capacity reserved and never used costs neither time nor
-    memory."""
-    if fill == 0:
-        return np.zeros(shape, dtype=dtype)
-    return np.full(shape, fill, dtype=dtype)
+    """``np.full`` from :func:`abm.memory.reserve`: a zero-filled column's pages are mapped on
+    first write, so capacity reserved and never used costs neither time nor memory."""
+    out = reserve(shape, dtype)
+    if fill != 0:
+        out.fill(fill)
+    return out
 
 
 class Table:
