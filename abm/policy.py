@@ -33,6 +33,7 @@ class Policy:
         self._catalogue = catalogue
         self._countries = countries
         self._timeline = sorted(scenario.timeline, key=lambda t: parse_quarter(t.quarter))
+        self._timeline_quarter = [parse_quarter(t.quarter) for t in self._timeline]
         self._applied: set[str] = set()
         self.version = -1
         self._set(scenario.policy_at(-1))
@@ -41,8 +42,8 @@ class Policy:
         """Bring the rules to ``quarter``; return the timeline entries that took effect now."""
         due = [
             t
-            for t in self._timeline
-            if t.id not in self._applied and parse_quarter(t.quarter) <= quarter
+            for t, at in zip(self._timeline, self._timeline_quarter, strict=True)
+            if at <= quarter and t.id not in self._applied
         ]
         if due or self.version < 0:
             self._applied.update(t.id for t in due)
@@ -86,9 +87,17 @@ class Policy:
         appeal = p["market_access"]["appeal"]
         self.appeal = np.array([[appeal[a][m] for m in REGIONS] for a in REGIONS])
         self._licence_cache: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+        # Both depend only on the rules in force: computed once per change, not every quarter.
+        self._export_class = self._classify()
+        self._screening = self._screening_matrix()
+        self._export_class.setflags(write=False)
+        self._screening.setflags(write=False)
 
     def export_class(self) -> np.ndarray:
         """Export class of every catalogue product (0 free, 1 China-specific band, 2 controlled)."""
+        return self._export_class
+
+    def _classify(self) -> np.ndarray:
         ec = self.raw["export_control"]
         cat = self._catalogue
         return classify_chips(
@@ -158,6 +167,9 @@ class Policy:
 
     def screening_allowed(self) -> np.ndarray:
         """(investor region, lab region) -> probability a stake is allowed and approved."""
+        return self._screening
+
+    def _screening_matrix(self) -> np.ndarray:
         allowed = np.ones((N_REGIONS, N_REGIONS))
         cn = REGIONS.index("CN")
         if self.outbound_cn:
