@@ -25,11 +25,29 @@ EVENT_KINDS: tuple[str, ...] = (
 KIND_INDEX = {k: i for i, k in enumerate(EVENT_KINDS)}
 
 
+_FILL = (  # (dtype, value) of each column when a call leaves it out
+    (np.int32, 0),  # quarter (always given)
+    (np.int8, 0),  # kind (always given)
+    (np.int64, 0),  # agent (always given)
+    (np.int64, -1),  # counterparty
+    (np.float64, np.nan),  # amount
+    (np.float64, np.nan),  # value
+    (np.int32, 0),  # count
+)
+
+
 class EventLog:
-    """Columnar, append-only store of events."""
+    """Columnar, append-only store of events.
+
+    Each call keeps its arrays as given (converted to the column's dtype) and the quarter and
+    kind as numbers; the constant columns are filled in only when the frame is built, so a
+    quarter's logging costs no allocations beyond the caller's arrays.
+    """
 
     def __init__(self) -> None:
-        self._chunks: list[tuple[np.ndarray, ...]] = []
+        # (quarter, kind index, n, agent, counterparty | None, amount | None, value | None,
+        # count | None)
+        self._chunks: list[tuple] = []
         self._details: dict[int, str] = {}
         self._count = 0
 
@@ -48,17 +66,15 @@ class EventLog:
         n = len(agent_uid)
         if n == 0:
             return
-        fill = np.full(n, np.nan)
         chunk = (
-            np.full(n, quarter, dtype=np.int32),
-            np.full(n, KIND_INDEX[kind], dtype=np.int8),
+            int(quarter),
+            KIND_INDEX[kind],
+            n,
             np.asarray(agent_uid, dtype=np.int64),
-            np.full(n, -1, dtype=np.int64)
-            if counterparty_uid is None
-            else np.asarray(counterparty_uid, np.int64),
-            fill if amount is None else np.asarray(amount, dtype=np.float64),
-            fill if value is None else np.asarray(value, dtype=np.float64),
-            np.zeros(n, dtype=np.int32) if count is None else np.asarray(count, dtype=np.int32),
+            None if counterparty_uid is None else np.asarray(counterparty_uid, np.int64),
+            None if amount is None else np.asarray(amount, dtype=np.float64),
+            None if value is None else np.asarray(value, dtype=np.float64),
+            None if count is None else np.asarray(count, dtype=np.int32),
         )
         if detail is not None:
             self._details[self._count] = detail
@@ -71,7 +87,21 @@ class EventLog:
     def count(self, kind: str) -> int:
         """Number of events of one kind so far."""
         k = KIND_INDEX[kind]
-        return int(sum(int((chunk[1] == k).sum()) for chunk in self._chunks))
+        return sum(chunk[2] for chunk in self._chunks if chunk[1] == k)
+
+    def _columns(self) -> list[np.ndarray]:
+        """The seven columns (quarter, kind, agent, counterparty, amount, value, count)."""
+        parts: list[list[np.ndarray]] = [[] for _ in _FILL]
+        for quarter, kind, n, *given in self._chunks:
+            parts[0].append(np.full(n, quarter, dtype=np.int32))
+            parts[1].append(np.full(n, kind, dtype=np.int8))
+            for j, arr in enumerate(given, start=2):
+                dtype, fill = _FILL[j]
+                parts[j].append(np.full(n, fill, dtype=dtype) if arr is None else arr)
+        return [
+            np.concatenate(p) if p else np.empty(0, dtype=dtype)
+            for p, (dtype, _) in zip(parts, _FILL, strict=True)
+        ]
 
     def frame(
         self,
@@ -81,14 +111,7 @@ class EventLog:
         """All events as a DataFrame with quarter labels and agent names (``names_of`` gives
         the names of an array of unique ids). Labels and names are looked up once per distinct
         quarter or agent and gathered inside polars."""
-        if not self._chunks:
-            cols = [
-                np.empty(0, dtype=t)
-                for t in (np.int32, np.int8, np.int64, np.int64, float, float, np.int32)
-            ]
-        else:
-            cols = [np.concatenate(parts) for parts in zip(*self._chunks, strict=True)]
-        quarter, kind, agent, other, amount, value, count = cols
+        quarter, kind, agent, other, amount, value, count = self._columns()
         detail = [""] * len(quarter)
         for i, text in self._details.items():
             detail[i] = text
