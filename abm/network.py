@@ -20,6 +20,7 @@ from collections.abc import Callable
 import networkx as nx
 import numpy as np
 
+from abm.kernels import network as kernels
 from abm.regions import BLOC_OF_REGION, BLOCS, CN_BLOC, N_REGIONS
 
 FLOW_KINDS: tuple[str, ...] = ("equity", "chips", "compute")
@@ -93,24 +94,19 @@ class FlowNetwork:
         dst_region: np.ndarray,
     ) -> None:
         """Record flows of one kind (arrays of equal length)."""
-        keep = np.flatnonzero(amount_busd > 0)
-        if keep.size == 0:
-            return
-        # Fancy indexing copies, so the log never aliases the caller's arrays.
-        src, dst, amt = src_uid[keep], dst_uid[keep], amount_busd[keep]
-        self._chunks.append(
-            (
-                src.astype(np.int64, copy=False),
-                dst.astype(np.int64, copy=False),
-                kind,
-                amt.astype(float, copy=False),
-                quarter,
-            )
+        # Compiled: the positive flows are copied (the log never aliases the caller's arrays)
+        # and added into the quarter's region matrix in one pass.
+        src, dst, amt = kernels.keep_positive_flows(
+            np.ascontiguousarray(src_uid),
+            np.ascontiguousarray(dst_uid),
+            np.ascontiguousarray(amount_busd, dtype=np.float64),
+            np.ascontiguousarray(src_region),
+            np.ascontiguousarray(dst_region),
+            N_REGIONS,
+            self.region_flows,
         )
-        flat = src_region[keep].astype(np.int64) * N_REGIONS + dst_region[keep]
-        self.region_flows += np.bincount(
-            flat, weights=amt, minlength=N_REGIONS * N_REGIONS
-        ).reshape(N_REGIONS, N_REGIONS)
+        if amt.size:
+            self._chunks.append((src, dst, kind, amt, quarter))
 
     def edges(self, start: int = 0) -> dict[str, np.ndarray]:
         """Flows logged from chunk ``start`` on, aggregated per (source, target) pair.

@@ -1,0 +1,48 @@
+"""Compiled loop of the flow log (:meth:`abm.network.FlowNetwork.log`).
+
+Reproduces the numpy code it replaced bit for bit (``tests/abm/test_kernels_network.py`` keeps
+that code as the reference).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from abm.kernels import kernel
+
+
+@kernel
+def keep_positive_flows(
+    src: np.ndarray,
+    dst: np.ndarray,
+    amount: np.ndarray,
+    src_region: np.ndarray,
+    dst_region: np.ndarray,
+    n_regions: int,
+    region_flows: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The flows with a positive amount (USD B), as new int64 / float64 arrays in order, and
+    their amounts added into ``region_flows`` ((R, R), in place) by (source region, target
+    region): per cell summed in order from 0.0, then added, as ``+= np.bincount(...)`` did."""
+    n = amount.size
+    keep = np.empty(n, dtype=np.int64)
+    k = 0
+    for i in range(n):
+        if amount[i] > 0:
+            keep[k] = i
+            k += 1
+    out_src = np.empty(k, dtype=np.int64)
+    out_dst = np.empty(k, dtype=np.int64)
+    out_amt = np.empty(k)
+    cell = np.zeros(n_regions * n_regions)
+    for j in range(k):
+        i = keep[j]
+        out_src[j] = src[i]
+        out_dst[j] = dst[i]
+        out_amt[j] = amount[i]
+        c = np.int64(src_region[i]) * n_regions + np.int64(dst_region[i])
+        cell[c] += amount[i]
+    for a in range(n_regions):
+        for b in range(n_regions):
+            region_flows[a, b] = region_flows[a, b] + cell[a * n_regions + b]
+    return out_src, out_dst, out_amt
