@@ -5,7 +5,8 @@
 - :func:`draw_offers` — turn uniform draws into (investor, ask, amount) offers;
 - :func:`venture_prefixes`, :func:`draw_venture_offers` — venture deal flow without the
   (groups x asks) matrix: per-region running sums over asks sorted by size;
-- :func:`clear_offers` — close rounds, merge each investor's offers per round, find the leads.
+- :func:`clear_offers` — close rounds, merge each investor's offers per round, find the leads;
+- :func:`settle_rounds` — book the closed rounds on the labs: ties, credits, shares, post-money.
 
 Amounts in USD B. Each replaces numpy code whose results it reproduces bit for bit (see
 ``tests/abm/test_kernels_capital.py``, which keeps that code as the reference), except the
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from abm.kernels import kernel, minimum
+from abm.kernels import kernel, maximum, minimum, total
 from agents.venture_fund import BLOC, HOME
 
 
@@ -486,32 +487,101 @@ def region_size_order(
 
 
 @kernel
-def credit_rounds(
-    lab_rows: np.ndarray,
-    to_lab: np.ndarray,
-    is_cloud: np.ndarray,
-    new_shares: np.ndarray,
-    n: int,
+def settle_rounds(
+    investor: np.ndarray,
+    ask: np.ndarray,
+    amount: np.ndarray,
+    rows: np.ndarray,
+    closed: np.ndarray,
+    raised: np.ndarray,
+    kind: np.ndarray,
+    inv_region: np.ndarray,
+    lab_region: np.ndarray,
+    archetype: np.ndarray,
+    tie_share: float,
+    tie_home: bool,
+    gulf: int,
+    sovereign: int,
+    cloud: int,
+    app: int,
+    app_burn_share: float,
+    quarter: int,
+    ask_pre: np.ndarray,
+    shares_out: np.ndarray,
     cash: np.ndarray,
     credit: np.ndarray,
-    shares_out: np.ndarray,
-) -> None:
-    """Book closed rounds' money and shares on the labs (rows ``[0, n)``), in place.
+    valuation: np.ndarray,
+    last_round: np.ndarray,
+    failed: np.ndarray,
+    raised_total: np.ndarray,
+    team_cost: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Book the closed rounds on the labs (in place) and return what the caller logs.
 
-    Each stake ``j`` puts ``to_lab[j]`` USD B into lab ``lab_rows[j]``: as compute credits if
-    the investor is a cloud, as cash otherwise; and ``new_shares[j]`` onto its shares
-    outstanding. Per lab the amounts are summed in stake order from 0.0 and then added, as
-    ``+= np.bincount(lab_rows, weights, minlength=n)`` did.
+    Stake ``j`` is investor ``investor[j]`` putting ``amount[j]`` USD B into ask ``ask[j]``
+    (lab row ``rows[ask[j]]``). A Gulf sovereign's stake in a lab outside the Gulf ties
+    ``tie_share`` of it to data centres at home when ``tie_home`` (a Gulf cloud exists); the
+    rest reaches the lab: as compute credit from a cloud (``kind == cloud``), as cash from
+    anyone else, and buys shares at the round's price (pre-money over shares outstanding
+    before the round). Per lab, cash, credit and shares are summed in stake order from 0.0 and
+    then added. Closed asks (``closed``, raising ``raised``) set the post-money valuation,
+    the last round, clear failures, add to the total raised, and an application startup hires
+    for ``app_burn_share`` of the round.
+
+    Returns per stake: lab row, tied amount, amount reaching the lab, new shares; and the
+    tied total followed by the amounts by investor kind 0-3 (each summed like numpy's
+    ``.sum()`` of the selection).
     """
-    add_cash = np.zeros(n)
-    add_credit = np.zeros(n)
-    add_shares = np.zeros(n)
-    for j in range(lab_rows.size):
-        r = lab_rows[j]
-        add_cash[r] += 0.0 if is_cloud[j] else to_lab[j]
-        add_credit[r] += to_lab[j] if is_cloud[j] else 0.0
-        add_shares[r] += new_shares[j]
-    for i in range(n):
-        cash[i] = cash[i] + add_cash[i]
-        credit[i] = credit[i] + add_credit[i]
-        shares_out[i] = shares_out[i] + add_shares[i]
+    n_stakes = amount.size
+    n_asks = rows.size
+    lab_rows = np.empty(n_stakes, dtype=np.int64)
+    tied = np.empty(n_stakes)
+    to_lab = np.empty(n_stakes)
+    new_shares = np.empty(n_stakes)
+    price = np.empty(n_asks)
+    for a in range(n_asks):
+        r = rows[a]
+        price[a] = ask_pre[r] / shares_out[r]
+    add_cash = np.zeros(n_asks)
+    add_credit = np.zeros(n_asks)
+    add_shares = np.zeros(n_asks)
+    by_kind = np.empty((4, n_stakes))
+    n_kind = np.zeros(4, dtype=np.int64)
+    for j in range(n_stakes):
+        a = ask[j]
+        r = rows[a]
+        lab_rows[j] = r
+        kd = kind[investor[j]]
+        t = 0.0
+        if (
+            tie_home
+            and kd == sovereign
+            and inv_region[investor[j]] == gulf
+            and lab_region[r] != gulf
+        ):
+            t = tie_share * amount[j]
+        tied[j] = t
+        to_lab[j] = amount[j] - t
+        new_shares[j] = to_lab[j] / price[a]
+        add_cash[a] += 0.0 if kd == cloud else to_lab[j]
+        add_credit[a] += to_lab[j] if kd == cloud else 0.0
+        add_shares[a] += new_shares[j]
+        by_kind[kd, n_kind[kd]] = amount[j]
+        n_kind[kd] += 1
+    for a in range(n_asks):
+        r = rows[a]
+        cash[r] = cash[r] + add_cash[a]
+        credit[r] = credit[r] + add_credit[a]
+        shares_out[r] = shares_out[r] + add_shares[a]
+        if closed[a]:
+            valuation[r] = ask_pre[r] + raised[a]
+            last_round[r] = quarter
+            failed[r] = 0
+            raised_total[r] = raised_total[r] + raised[a]
+            if archetype[r] == app:
+                team_cost[r] = maximum(team_cost[r], app_burn_share * raised[a])
+    totals = np.empty(5)
+    totals[0] = total(tied)
+    for kd in range(4):
+        totals[1 + kd] = total(by_kind[kd, : n_kind[kd]])
+    return lab_rows, tied, to_lab, new_shares, totals

@@ -306,8 +306,6 @@ def _apply(
     base = model.investor_base
     q = model.quarter_index
     inv, k, amt = result.investor, result.ask, result.amount
-    lab_rows = rows[k]
-    inv_kind = kind[inv]
 
     # Debit investors (each investor's checks summed in order, as one bincount per kind did).
     paid = np.bincount(inv, weights=amt, minlength=kind.size)
@@ -321,62 +319,70 @@ def _apply(
     f.paid_in[: f.n] += paid[base[VC] : base[VC] + f.n]
     sf.invested[: sf.n] += paid[base[SOVEREIGN] : base[SOVEREIGN] + sf.n]
 
-    # Gulf sovereigns tie part of a foreign stake to data centres at home (their region's cloud).
-    tied = np.where(
-        (inv_kind == SOVEREIGN) & (inv_region[inv] == GULF) & (labs.region[lab_rows] != GULF),
-        s.investors.dc_tie_share * amt,
-        0.0,
+    # Compiled (kernels.settle_rounds): Gulf sovereigns tie part of a foreign stake to data
+    # centres at home (their region's cloud); labs are credited — clouds pay in credits,
+    # everyone else in cash — and issue new shares at the round's price; closed rounds set
+    # the post-money valuation, and application startups hire for the round they raised.
+    home = np.flatnonzero(hyperscaler.open_clouds(model) & (c.region[: c.n] == GULF))
+    lab_rows, tied, to_lab, new_shares, totals = kernels.settle_rounds(
+        inv,
+        k,
+        amt,
+        rows,
+        result.closed,
+        result.raised,
+        kind,
+        inv_region,
+        labs.region,
+        labs.archetype,
+        float(s.investors.dc_tie_share),
+        bool(home.size),
+        GULF,
+        SOVEREIGN,
+        CLOUD,
+        APP,
+        float(s.labs.app_burn_share),
+        q,
+        labs.ask_pre,
+        labs.shares_out,
+        labs.cash,
+        labs.credit,
+        labs.valuation,
+        labs.last_round,
+        labs.failed,
+        labs.raised_total,
+        labs.team_cost,
     )
-    if tied.sum() > 0:
-        home = np.flatnonzero(hyperscaler.open_clouds(model) & (c.region[: c.n] == GULF))
-        if home.size:
-            c.cash[home[0]] += tied.sum()
-            sel = tied > 0
-            model.flows.log(
-                q,
-                EQUITY,
-                model.investor_uid[inv[sel]],
-                np.full(int(sel.sum()), c.uid[home[0]]),
-                tied[sel],
-                inv_region[inv[sel]],
-                np.full(int(sel.sum()), GULF),
-            )
-        else:
-            tied[:] = 0.0
-    to_lab = amt - tied
+    tied_total, vc_amt, sovereign_amt, cloud_amt, vendor_amt = totals.tolist()
+    if tied_total > 0:
+        c.cash[home[0]] += tied_total
+        sel = tied > 0
+        model.flows.log(
+            q,
+            EQUITY,
+            model.investor_uid[inv[sel]],
+            np.full(int(sel.sum()), c.uid[home[0]]),
+            tied[sel],
+            inv_region[inv[sel]],
+            np.full(int(sel.sum()), GULF),
+        )
 
-    # Credit labs: clouds pay in credits (and become the partner), everyone else in cash;
-    # new shares at the round's price (compiled: the three per-lab sums of one pass).
-    is_cloud = inv_kind == CLOUD
-    price_per_share = labs.ask_pre[rows] / labs.shares_out[rows]
-    new_shares = to_lab / price_per_share[k]
-    kernels.credit_rounds(
-        lab_rows, to_lab, is_cloud, new_shares, labs.n, labs.cash, labs.credit, labs.shares_out
-    )
     # A lab's first cloud investor becomes its compute partner. Where several clouds join the
     # same round, the one that put in most, and among equal checks the one with the largest
     # fleet: stakes are assigned in ascending (amount, fleet), so that one is written last and
     # wins. (Before, the cloud with the highest row won, whatever it paid.)
-    cloud_rows = lab_rows[is_cloud]
-    first = np.flatnonzero(labs.partner[cloud_rows] < 0)
-    cloud = inv[is_cloud][first] - base[CLOUD]
-    fleet = c.stock[cloud].sum(axis=1)
-    order = np.lexsort((fleet, to_lab[is_cloud][first]))
-    labs.partner[cloud_rows[first[order]]] = cloud[order]
+    is_cloud = kind[inv] == CLOUD
+    if is_cloud.any():
+        cloud_rows = lab_rows[is_cloud]
+        first = np.flatnonzero(labs.partner[cloud_rows] < 0)
+        cloud = inv[is_cloud][first] - base[CLOUD]
+        fleet = c.stock[cloud].sum(axis=1)
+        order = np.lexsort((fleet, to_lab[is_cloud][first]))
+        labs.partner[cloud_rows[first[order]]] = cloud[order]
 
-    # Post-money valuation.
-    closed = rows[result.closed]
     model.holdings.add(inv, lab_rows, new_shares, q)
+    closed = rows[result.closed]
     raised = result.raised[result.closed]
-    labs.valuation[closed] = labs.ask_pre[closed] + raised
-    labs.last_round[closed] = q
-    labs.failed[closed] = 0
-    labs.raised_total[closed] += raised
-    # Application startups hire for the round they raised.
-    is_app = labs.archetype[closed] == APP
-    apps = closed[is_app]
-    labs.team_cost[apps] = np.maximum(labs.team_cost[apps], s.labs.app_burn_share * raised[is_app])
-
     lead = result.lead[result.closed]
     model.event_log.add(
         q,
@@ -392,17 +398,17 @@ def _apply(
         EQUITY,
         model.investor_uid[inv],
         labs.uid[lab_rows],
-        amt - tied,
+        to_lab,
         inv_region[inv],
         labs.region[lab_rows],
     )
     st.round_labs.append(labs.uid[closed])
     st.round_amounts.append(raised)
     st.round_regions.append(labs.region[closed].astype(np.int64))
-    st.sovereign_funding += float(amt[inv_kind == SOVEREIGN].sum())
-    st.hyperscaler_funding += float(amt[is_cloud].sum())
-    st.vendor_funding += float(amt[inv_kind == VENDOR].sum())
-    st.vc_funding += float(amt[inv_kind == VC].sum())
+    st.sovereign_funding += sovereign_amt
+    st.hyperscaler_funding += cloud_amt
+    st.vendor_funding += vendor_amt
+    st.vc_funding += vc_amt
 
 
 def _unique_small(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

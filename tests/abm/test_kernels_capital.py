@@ -203,26 +203,83 @@ def test_screening_and_commitments_match_numpy(seed, n_asks, n_old, n_new):
         _same(g, w)
 
 
-@pytest.mark.parametrize("seed", range(5))
-def test_credit_rounds_is_the_three_bincounts(seed):
-    """Booking rounds in one pass equals ``+= np.bincount(...)`` on cash, credits and shares
-    outstanding byte for byte: repeated labs, cloud and other investors, rows past ``n``
-    untouched, and -0.0 balances turned to 0.0 as adding an empty bincount does."""
+def _settle_numpy(inv, k, amt, rows, closed, raised, kind, inv_region, lab_region, arch, home, t):
+    """The numpy code ``settle_rounds`` replaced (``abm.phases.capital._apply``); ``t`` holds
+    the lab columns, updated in place."""
+    lab_rows = rows[k]
+    inv_kind = kind[inv]
+    tied = np.where(
+        (inv_kind == 1) & (inv_region[inv] == 3) & (lab_region[lab_rows] != 3), 0.4 * amt, 0.0
+    )
+    if not home:
+        tied[:] = 0.0
+    to_lab = amt - tied
+    is_cloud = inv_kind == 2
+    n = lab_region.size
+    price = t["ask_pre"][rows] / t["shares_out"][rows]
+    new_shares = to_lab / price[k]
+    # Only labs that asked are booked (the old code added an empty sum to every lab, which
+    # differs only in turning a -0.0 balance into 0.0).
+    touched = np.zeros(n, dtype=bool)
+    touched[rows] = True
+    for name, w in (
+        ("cash", np.where(is_cloud, 0.0, to_lab)),
+        ("credit", np.where(is_cloud, to_lab, 0.0)),
+        ("shares_out", new_shares),
+    ):
+        add = np.bincount(lab_rows, weights=w, minlength=n)
+        t[name][touched] += add[touched]
+    c = rows[closed]
+    r = raised[closed]
+    t["valuation"][c] = t["ask_pre"][c] + r
+    t["last_round"][c] = 7
+    t["failed"][c] = 0
+    t["raised_total"][c] += r
+    apps = c[arch[c] == 0]
+    t["team_cost"][apps] = np.maximum(t["team_cost"][apps], 0.25 * r[arch[c] == 0])
+    totals = [tied.sum()] + [amt[inv_kind == kd].sum() for kd in range(4)]
+    return lab_rows, tied, to_lab, new_shares, np.array(totals)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_settle_rounds_matches_numpy(seed):
+    """Booking closed rounds in one pass gives what the numpy code gave, byte for byte: ties
+    of Gulf sovereigns' foreign stakes (with and without a home cloud), cloud credits,
+    shares at the round's price, post-money values and the amounts by investor kind."""
     rng = np.random.default_rng(seed)
-    size, n, k = 400, 350, 900
-    cash, credit, shares = (rng.normal(0.0, 2.0, size) for _ in range(3))
-    cash[:5] = -0.0
-    lab_rows = rng.integers(0, n, k)
-    to_lab = rng.lognormal(-2.0, 2.0, k)
-    is_cloud = rng.random(k) < 0.3
-    new_shares = rng.lognormal(0.0, 1.0, k)
-    want = [a.copy() for a in (cash, credit, shares)]
-    want[0][:n] += np.bincount(lab_rows, weights=np.where(is_cloud, 0.0, to_lab), minlength=n)
-    want[1][:n] += np.bincount(lab_rows, weights=np.where(is_cloud, to_lab, 0.0), minlength=n)
-    want[2][:n] += np.bincount(lab_rows, weights=new_shares, minlength=n)
-    kernels.credit_rounds(lab_rows, to_lab, is_cloud, new_shares, n, cash, credit, shares)
-    for got, ref in zip((cash, credit, shares), want, strict=True):
-        assert got.tobytes() == ref.tobytes()
+    n, n_asks, n_inv, n_stakes = 500, 120, 60, 700
+    rows = rng.choice(n, n_asks, replace=False)
+    inv = rng.integers(0, n_inv, n_stakes)
+    k = rng.integers(0, n_asks, n_stakes)
+    amt = rng.lognormal(-2.0, 2.0, n_stakes)
+    closed = rng.random(n_asks) < 0.7
+    raised = np.where(closed, rng.lognormal(0.0, 1.0, n_asks), 0.0)
+    kind = rng.integers(0, 4, n_inv)
+    inv_region = rng.integers(0, 5, n_inv)
+    lab_region = rng.integers(0, 5, n).astype(np.int8)
+    arch = rng.integers(0, 3, n).astype(np.int8)
+    for home in (True, False):
+        cols = {
+            "ask_pre": rng.lognormal(0.0, 1.0, n),
+            "shares_out": rng.lognormal(0.0, 1.0, n),
+            "cash": rng.normal(0.0, 2.0, n),
+            "credit": rng.lognormal(0.0, 1.0, n),
+            "valuation": rng.lognormal(0.0, 1.0, n),
+            "last_round": rng.integers(-1, 5, n),
+            "failed": rng.integers(0, 3, n),
+            "raised_total": rng.lognormal(0.0, 1.0, n),
+            "team_cost": rng.lognormal(-3.0, 1.0, n),
+        }
+        want_cols = {name: a.copy() for name, a in cols.items()}
+        args = (inv, k, amt, rows, closed, raised, kind, inv_region, lab_region, arch)
+        want = _settle_numpy(*args, home, want_cols)
+        got = kernels.settle_rounds(
+            *args, 0.4, home, 3, 1, 2, 0, 0.25, 7, *(cols[name] for name in want_cols)
+        )
+        for g, w in zip(got, want, strict=True):
+            _same(g, w)
+        for name in cols:
+            assert cols[name].tobytes() == want_cols[name].tobytes(), name
 
 
 @pytest.mark.parametrize("seed", range(4))
