@@ -329,11 +329,16 @@ def pre_money(model: AIMarketModel) -> np.ndarray:
     """
     labs, w, s = model.labs, model.world, model.scenario.labs
     n = labs.n
-    model_lab = model_lab_mask(labs)
     hist = w.demand_history
     market_growth = hist[-1] / hist[-5] if len(hist) >= 5 and hist[-5] > 0 else 1.0
-    growth, base = fundraising.growth_and_base(
-        model_lab,
+    # Compiled: growth, base, and the rows of model labs, of those with a capability, and of
+    # labs with failed rounds, in one pass.
+    growth, base, m, idx, failed = fundraising.growth_and_base(
+        labs.alive[:n],
+        labs.archetype[:n],
+        APP,
+        labs.capability[:n],
+        labs.failed[:n],
         labs.revenue[:n],
         labs.revenue_hist[:n, model.ring_slot_year_ago()],
         labs.potential_revenue[:n],
@@ -342,13 +347,14 @@ def pre_money(model: AIMarketModel) -> np.ndarray:
         float(w.paid_share**s.conversion_learning),
     )
     # Capability value (model labs only): 10^-gap, gap in orders of magnitude behind the largest run.
-    m = np.flatnonzero(model_lab)
     best = np.maximum(np.maximum(labs.best_flop[m], labs.run_done[m]), 1.0)
     gap = np.clip(np.log10(max(w.frontier_flop, 1.0)) - np.log10(best), 0.0, 4.0)
-    idx = np.flatnonzero(model_lab & np.isfinite(labs.capability[:n]))
     rank = np.empty(idx.size)
     rank[np.argsort(-labs.capability[idx], kind="stable")] = np.arange(idx.size)
-    failed = np.flatnonzero(labs.failed[:n] != 0)
+    # Each failed round cuts the price: (1 - haircut)^failures, read from a table of the
+    # powers (the same numpy powers, computed once per count rather than once per lab).
+    failures = labs.failed[failed]
+    haircut = (1.0 - s.failed_round_haircut) ** np.arange(int(failures.max(initial=0)) + 1)
     return fundraising.pre_money_values(
         base,
         growth**s.growth_horizon_years,
@@ -361,7 +367,7 @@ def pre_money(model: AIMarketModel) -> np.ndarray:
         1.0 + s.hype_premium * np.exp(-rank / 1.5),
         labs.valuation[:n],
         failed,
-        (1.0 - s.failed_round_haircut) ** labs.failed[failed],
+        haircut[failures],
     )
 
 
@@ -392,7 +398,7 @@ def funding_asks(model: AIMarketModel, pre: np.ndarray) -> np.ndarray:
     # raises a growth round once a year, like a model lab's war chest; otherwise it raises
     # only when its runway runs short. After a failed round a lab asks for about what investors
     # offered.
-    rows, ask = fundraising.asks(
+    return fundraising.asks(
         alive,
         arch,
         labs.patron[:n],
@@ -418,11 +424,9 @@ def funding_asks(model: AIMarketModel, pre: np.ndarray) -> np.ndarray:
         s.max_dilution / (1.0 - s.max_dilution),
         APP,
         BIGTECH,
+        labs.ask,
+        labs.ask_pre,
     )
-    labs.ask[:n] = 0.0
-    labs.ask[rows] = ask[rows]
-    labs.ask_pre[rows] = pre[rows]
-    return rows
 
 
 def deal_score(model: AIMarketModel, rows: np.ndarray) -> np.ndarray:

@@ -12,37 +12,76 @@ from __future__ import annotations
 
 import numpy as np
 
-from abm.kernels import kernel, maximum, minimum
+from abm.kernels import kernel, maximum, minimum, total
 
 
 @kernel
 def growth_and_base(
-    model_lab: np.ndarray,
+    alive: np.ndarray,
+    archetype: np.ndarray,
+    app: int,
+    capability: np.ndarray,
+    failed: np.ndarray,
     revenue: np.ndarray,
     revenue_year_ago: np.ndarray,
     potential_revenue: np.ndarray,
     market_growth: float,
     growth_cap: float,
     credibility: float,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Growth investors extrapolate (the market's for model labs, the lab's own revenue growth
-    for the rest, clipped to [1, ``growth_cap``]) and the revenue base it applies to (USD B a
-    quarter): its revenue plus ``credibility`` (in [0, 1]) of what its users' use is worth beyond
-    it, not yet paid for; at ``credibility`` 1 the larger of use and revenue. Shapes (n,)."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Growth investors extrapolate (the market's for model labs — alive labs whose archetype
+    is not ``app`` — the lab's own revenue growth for the rest, clipped to [1, ``growth_cap``])
+    and the revenue base it applies to (USD B a quarter): its revenue plus ``credibility`` (in
+    [0, 1]) of what its users' use is worth beyond it, not yet paid for; at ``credibility`` 1
+    the larger of use and revenue. Shapes (n,).
+
+    Also the rows, ascending, of the model labs, of the model labs with a finite capability,
+    and of the labs with failed rounds (``failed != 0``)."""
     n = revenue.size
     growth = np.empty(n)
     base = np.empty(n)
+    model_rows = np.empty(n, dtype=np.int64)
+    capable_rows = np.empty(n, dtype=np.int64)
+    failed_rows = np.empty(n, dtype=np.int64)
+    n_model = n_capable = n_failed = 0
     for i in range(n):
-        if model_lab[i]:
+        model_lab = alive[i] and archetype[i] != app
+        if model_lab:
             g = market_growth
+            model_rows[n_model] = i
+            n_model += 1
+            if np.isfinite(capability[i]):
+                capable_rows[n_capable] = i
+                n_capable += 1
         else:
             g = revenue[i] / revenue_year_ago[i] if revenue_year_ago[i] > 1e-6 else 1.0
+        if failed[i] != 0:
+            failed_rows[n_failed] = i
+            n_failed += 1
         if credibility >= 1.0:
             base[i] = maximum(potential_revenue[i], revenue[i])
         else:
             base[i] = revenue[i] + credibility * maximum(potential_revenue[i] - revenue[i], 0.0)
         growth[i] = minimum(maximum(g, 1.0), growth_cap)
-    return growth, base
+    return (
+        growth,
+        base,
+        model_rows[:n_model],
+        capable_rows[:n_capable],
+        failed_rows[:n_failed],
+    )
+
+
+@kernel
+def mark_to_market(
+    alive: np.ndarray, pre: np.ndarray, valuation: np.ndarray, mark: np.ndarray
+) -> float:
+    """Investors' mark of every lab row (in place, USD B): the larger of its pre-money and its
+    last post-money while alive, 0 once dead. Returns the marks' sum (numpy's pairwise order)."""
+    n = pre.size
+    for i in range(n):
+        mark[i] = maximum(pre[i], valuation[i]) if alive[i] else 0.0
+    return total(mark[:n])
 
 
 @kernel
@@ -121,23 +160,25 @@ def asks(
     max_round_multiple: float,
     app: int,
     bigtech: int,
-) -> tuple[np.ndarray, np.ndarray]:
+    ask_out: np.ndarray,
+    ask_pre_out: np.ndarray,
+) -> np.ndarray:
     """Who asks for a round this quarter and for how much (USD B); see
     :func:`agents.lab.funding_asks` for the rule.
 
     ``next_cost``: a model lab's next run plus research (0 for the rest);
     ``growth_round_multiple`` = d / (1 - d) for the growth-round dilution d;
     ``max_round_multiple`` likewise for the largest dilution; ``app``, ``bigtech``: those
-    archetypes' codes (``agents.lab`` imports this module, so they are passed in). Returns (rows asking, ascending;
-    the ask of every alive row, 0 for dead rows; meaningful on the rows asking).
+    archetypes' codes (``agents.lab`` imports this module, so they are passed in). Returns the
+    rows asking, ascending; writes their ask into ``ask_out`` (0 on every other row of
+    ``[0, n)``) and their pre-money into ``ask_pre_out`` (other rows untouched).
     """
     n = alive.size
-    ask = np.empty(n)
     rows = np.empty(n, dtype=np.int64)
     k = 0
     for i in range(n):
-        if not alive[i]:  # dead rows never ask; their ask is not read
-            ask[i] = 0.0
+        if not alive[i]:  # dead rows never ask
+            ask_out[i] = 0.0
             continue
         funds = cash[i] + credit[i] + prepaid[i]
         burn = maximum(team_cost[i] + compute_spend[i] - revenue[i], 1e-6)
@@ -158,7 +199,6 @@ def asks(
         new = last_round[i] < 0
         if new and first_ask[i] > 0:
             a = first_ask[i]
-        ask[i] = a
         eligible = (
             alive[i]
             and archetype[i] != bigtech
@@ -170,4 +210,8 @@ def asks(
         if eligible or (alive[i] and new and first_ask[i] > 0 and raised_total[i] <= 0):
             rows[k] = i
             k += 1
-    return rows[:k], ask
+            ask_out[i] = a
+            ask_pre_out[i] = pre[i]
+        else:
+            ask_out[i] = 0.0
+    return rows[:k]

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from abm.kernels import capital as kernels
+from abm.kernels import fundraising
 from abm.markets.capital import (
     Offers,
     RoundResult,
@@ -47,9 +48,8 @@ def run(model: AIMarketModel) -> None:
     si = model.scenario.investors
     n = labs.n
     pre = lab.pre_money(model)
-    mark = np.where(labs.alive[:n], np.maximum(pre, labs.valuation[:n]), 0.0)
-    labs.mark[:n] = mark
-    model.world.valuation_history.append(float(mark.sum()))
+    marked = fundraising.mark_to_market(labs.alive[:n], pre, labs.valuation[:n], labs.mark)
+    model.world.valuation_history.append(float(marked))
     rows = lab.funding_asks(model, pre)
     _set_budgets(model)
     if rows.size == 0:
