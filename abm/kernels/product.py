@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from abm.kernels import kernel, maximum, minimum
+from abm.kernels import kernel, maximum, minimum, total
 
 
 @kernel
@@ -29,9 +29,13 @@ def best_by_region(
 def book_sales_and_payroll(
     alive: np.ndarray,
     is_app: np.ndarray,
-    revenue: np.ndarray,
+    model_rows: np.ndarray,
+    model_revenue: np.ndarray,
     app_rows: np.ndarray,
-    fee_out: np.ndarray,
+    app_use: np.ndarray,
+    paid_share: float,
+    fee_rate: np.ndarray,
+    home: np.ndarray,
     pedigree: np.ndarray,
     compute_spend: np.ndarray,
     base_staff: float,
@@ -42,16 +46,35 @@ def book_sales_and_payroll(
     revenue_now: np.ndarray,
     revenue_hist: np.ndarray,
     slot: int,
-) -> np.ndarray:
+    potential_revenue: np.ndarray,
+) -> tuple[np.ndarray, float]:
     """Credit this quarter's revenue, debit the API fees apps pay, set and pay the staff.
 
+    Revenue: ``model_revenue`` (USD B, aligned with ``model_rows``) for the model labs; for
+    application startups (``app_rows``) the ``paid_share`` of what their users' use is worth
+    (``app_use``, USD B, recorded as their potential revenue), of which they pay the API fee
+    rate of their home market (``fee_rate[home]``) to the model labs; 0 for every other row.
+
     Updates in place: ``cash``, ``team_cost``, ``spend_cum`` (apps' cumulative growth spend),
-    ``revenue_now`` and column ``slot`` of ``revenue_hist``. ``fee_out`` is aligned with
-    ``app_rows``. Staff: an app keeps at least the team it raised for, and at least 0.6 of its
-    revenue; a model lab pays ``base_staff x pedigree + staff_cost_ratio x compute spend``; dead
-    labs pay nothing. Returns what each row paid its staff (at most its cash).
+    ``revenue_now``, column ``slot`` of ``revenue_hist`` and the apps' ``potential_revenue``.
+    Staff: an app keeps at least the team it raised for, and at least 0.6 of its revenue; a
+    model lab pays ``base_staff x pedigree + staff_cost_ratio x compute spend``; dead labs pay
+    nothing. Returns what each row paid its staff (at most its cash) and the apps' revenue
+    summed in numpy's pairwise order.
     """
     n = alive.size
+    revenue = np.zeros(n)
+    for j in range(model_rows.size):
+        revenue[model_rows[j]] = model_revenue[j]
+    app_revenue = np.empty(app_rows.size)
+    fee_out = np.empty(app_rows.size)
+    for j in range(app_rows.size):
+        i = app_rows[j]
+        potential_revenue[i] = app_use[j]
+        r = app_use[j] * paid_share
+        app_revenue[j] = r
+        fee_out[j] = r * fee_rate[home[j]]
+        revenue[i] = r
     for i in range(n):
         cash[i] = cash[i] + revenue[i]
     for j in range(app_rows.size):
@@ -68,7 +91,7 @@ def book_sales_and_payroll(
         pay[i] = minimum(team_cost[i], maximum(cash[i], 0.0))
         cash[i] = cash[i] - pay[i]
         spend_cum[i] = spend_cum[i] + (pay[i] if is_app[i] else 0.0)
-    return pay
+    return pay, total(app_revenue)
 
 
 @kernel

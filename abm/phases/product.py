@@ -82,43 +82,40 @@ def run(model: AIMarketModel) -> None:
         appeal, a, home, w.demand_app, d.api_fee_share, labs.share
     )
 
-    # A model lab serves what its inference compute allows (new labs get one quarter's grace).
     # A model lab serves what its inference compute allows: the compute this quarter's demand
     # for its models needs, against what it leased for inference.
-    potential = sh @ w.demand_model + (sh * fees[None, :]).sum(axis=1)
+    use_own = sh @ w.demand_model  # USD B of use of its models, own sales and API fees
+    use_fees = (sh * fees[None, :]).sum(axis=1)
+    potential = use_own + use_fees
     needed = potential * model.inference_per_busd
     served = np.where(needed > 0, np.minimum(labs.inf_got[m] / np.maximum(needed, 1e-12), 1.0), 1.0)
     labs.potential_revenue[m] = potential
     # Only the paid share of what is used is revenue; free use still needs inference compute.
     paid = w.paid_share
-    own = (sh @ w.demand_model) * served * paid
-    fee_income = (sh * fees[None, :]).sum(axis=1) * served * paid
+    own = use_own * served * paid
+    fee_income = use_fees * served * paid
     fee_paid_by_market = (sh * served[:, None]).sum(axis=0) * fees
     fee_rate = np.divide(
         fee_paid_by_market, rev_app_by_market, out=np.zeros(N_REGIONS), where=fees > 0
     )
-    labs.potential_revenue[a] = rev_app  # what its users' use is worth, paid or not
-    rev_app = rev_app * paid
-    fee_out = rev_app * fee_rate[home]
-
-    revenue = np.zeros(n)
-    revenue[m] = own + fee_income
-    revenue[a] = rev_app
-    model.ledger.money_in("customers", float(own.sum() + rev_app.sum()))
+    model_revenue = own + fee_income
     labs.share[m] = sh  # (the apps' shares are written by kernels.app_market)
     model.stats.share_sums = np.concatenate([sh.sum(axis=0), sa_by_market])
-    model.stats.model_revenue = float(revenue[m].sum())
-    model.stats.total_revenue = float(own.sum() + rev_app.sum())
-    model.stats.paid_share = paid
+    model.stats.model_revenue = float(model_revenue.sum())
 
-    # Revenue in, API fees out; staff: model labs scale with compute spend, application startups
-    # keep the team they raised for.
-    pay = kernels.book_sales_and_payroll(
+    # Revenue in (an app's is the paid share of what its users' use is worth, its potential
+    # revenue), API fees out; staff: model labs scale with compute spend, application
+    # startups keep the team they raised for (compiled, one pass).
+    pay, app_revenue = kernels.book_sales_and_payroll(
         alive,
         labs.archetype[:n] == APP,
-        revenue,
+        m,
+        model_revenue,
         a,
-        fee_out,
+        rev_app,
+        float(paid),
+        fee_rate,
+        home,
         labs.pedigree[:n],
         labs.compute_spend[:n],
         float(sl.base_staff_busd),
@@ -129,7 +126,11 @@ def run(model: AIMarketModel) -> None:
         labs.revenue[:n],
         labs.revenue_hist[:n],
         model.ring_slot(),
+        labs.potential_revenue,
     )
+    model.ledger.money_in("customers", float(own.sum() + app_revenue))
+    model.stats.total_revenue = float(own.sum() + app_revenue)
+    model.stats.paid_share = paid
     model.ledger.money_out("wages", float(pay.sum()))
     # Paid adoption diffuses (Bass): new payers come from outside influence (p) and from
     # imitating those already paying (q), per year, among those not yet paying.
