@@ -245,7 +245,11 @@ def _counting_sort(idx: np.ndarray, key: np.ndarray, n_keys: int) -> np.ndarray:
 
 @kernel
 def screened(
-    investor: np.ndarray, ask: np.ndarray, amount: np.ndarray, p: np.ndarray, uniform: np.ndarray
+    investor: np.ndarray,
+    ask: np.ndarray,
+    amount: np.ndarray,
+    p: np.ndarray,
+    uniform: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The offers inbound screening lets through: approval probability ``p`` >= 1, or a
     ``uniform`` draw under it. Shapes (K,) → (kept,) each, in order."""
@@ -261,6 +265,25 @@ def screened(
             out_amt[k] = amount[i]
             k += 1
     return out_inv[:k], out_ask[:k], out_amt[:k]
+
+
+@kernel
+def screen_offers(
+    investor: np.ndarray,
+    ask: np.ndarray,
+    amount: np.ndarray,
+    screen: np.ndarray,
+    inv_region: np.ndarray,
+    ask_region: np.ndarray,
+    uniform: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`screened` with the approval probability of each offer read from the screening
+    matrix: ``p = screen[inv_region[investor], ask_region[ask]]``."""
+    n = investor.size
+    p = np.empty(n)
+    for i in range(n):
+        p[i] = screen[inv_region[investor[i]], ask_region[ask[i]]]
+    return screened(investor, ask, amount, p, uniform)
 
 
 @kernel

@@ -112,10 +112,15 @@ def _negotiate(
             drawn.append(Offers(o.investor, cols[o.ask], o.amount))
         new = merge(drawn)
         # Inbound screening: each foreign stake in a US or allied lab is approved with a probability.
-        p = screen[inv_region[new.investor], ask_region[new.ask]]
         new = Offers(
-            *kernels.screened(
-                new.investor, new.ask, new.amount, p, model.rng.random(new.amount.size)
+            *kernels.screen_offers(
+                new.investor,
+                new.ask,
+                new.amount,
+                screen,
+                inv_region,
+                ask_region,
+                model.rng.random(new.amount.size),
             )
         )
         if new.amount.size == 0:

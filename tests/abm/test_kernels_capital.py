@@ -294,3 +294,20 @@ def test_unique_small_is_numpy_unique(seed):
         want_uniq, want_inverse = np.unique(keys, return_inverse=True)
         assert np.array_equal(uniq, want_uniq) and uniq.dtype == want_uniq.dtype
         assert np.array_equal(inverse, want_inverse)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_screen_offers_reads_the_screening_matrix(seed):
+    """Screening with the probabilities gathered inside the kernel keeps the same offers as
+    gathering them in numpy first."""
+    rng = np.random.default_rng(seed)
+    n, n_inv, n_ask = 800, 50, 200
+    inv, ask = rng.integers(0, n_inv, n), rng.integers(0, n_ask, n)
+    amount = rng.lognormal(-2.0, 1.0, n)
+    screen = np.where(rng.random((5, 5)) < 0.5, 1.0, rng.random((5, 5)))
+    inv_region, ask_region = rng.integers(0, 5, n_inv), rng.integers(0, 5, n_ask)
+    u = rng.random(n)
+    want = kernels.screened(inv, ask, amount, screen[inv_region[inv], ask_region[ask]], u)
+    got = kernels.screen_offers(inv, ask, amount, screen, inv_region, ask_region, u)
+    for g, w in zip(got, want, strict=True):
+        _same(g, w)
