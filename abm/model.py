@@ -27,6 +27,7 @@ from abm.calendar import quarter_label, year_of
 from abm.catalogue import Catalogue
 from abm.events import EventLog
 from abm.holdings import Holdings
+from abm.kernels import holdings as holdings_kernels
 from abm.ledger import Ledger
 from abm.metrics import MetricRecorder, QuarterStats
 from abm.network import FlowNetwork
@@ -478,7 +479,9 @@ class AIMarketModel(mesa.Model):
     def price_per_share(self) -> np.ndarray:
         """USD B per share of every lab row at investors' current mark (0 for dead labs)."""
         n = self.labs.n
-        return np.where(self.labs.alive[:n], self.labs.mark[:n] / self.labs.shares_out[:n], 0.0)
+        return holdings_kernels.price_per_share(
+            self.labs.alive[:n], self.labs.mark[:n], self.labs.shares_out[:n]
+        )
 
     def credit_investors(self, investor: np.ndarray, amount: np.ndarray) -> None:
         """Pay exit proceeds to investors: venture funds distribute them to their LPs."""

@@ -88,3 +88,13 @@ def stakes_in(lab: np.ndarray, lab_rows: np.ndarray) -> tuple[np.ndarray, np.nda
             which[k] = p
             k += 1
     return idx[:k], which[:k]
+
+
+@kernel
+def price_per_share(alive: np.ndarray, mark: np.ndarray, shares_out: np.ndarray) -> np.ndarray:
+    """USD B per share of every lab row at its mark, 0 for dead rows: ``np.where(alive, mark /
+    shares_out, 0.0)`` in one pass."""
+    out = np.empty(alive.size)
+    for i in range(alive.size):
+        out[i] = mark[i] / shares_out[i] if alive[i] else 0.0
+    return out

@@ -183,3 +183,18 @@ def test_entry_region_draw_is_rng_choice():
         got = cdf.searchsorted(ours.random(count), side="right")
         assert np.array_equal(got, want)
         assert ours.random() == theirs.random()
+
+
+def test_price_per_share_is_the_numpy_expression():
+    """Price per share in one pass equals ``np.where(alive, mark / shares_out, 0.0)`` byte for
+    byte, dead rows with zero shares included."""
+    from abm.kernels.holdings import price_per_share
+
+    rng = np.random.default_rng(3)
+    n = 5000
+    alive = rng.random(n) < 0.8
+    mark = rng.lognormal(0.0, 3.0, n)
+    shares = np.where(alive, rng.lognormal(0.0, 1.0, n), 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        want = np.where(alive, mark / shares, 0.0)
+    assert price_per_share(alive, mark, shares).tobytes() == want.tobytes()
