@@ -91,6 +91,34 @@ def cumulative_weights(eligible: np.ndarray, weight: np.ndarray) -> tuple[np.nda
 
 
 @kernel
+def draw_plan(
+    group: np.ndarray, budget: np.ndarray, total: np.ndarray, draws: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Who draws deal flow this pass, one entry per draw: investors in a group (``group`` >=
+    0) with budget left (> 1e-9 USD B) whose group has weight on offer (``total[group]`` >
+    0), each repeated ``draws`` times, in investor order. Returns (investor, group, draws) per
+    draw — ``np.repeat`` of the investors that pass, their groups and their draw counts."""
+    n_draws = 0
+    for i in range(group.size):
+        g = group[i]
+        if g >= 0 and budget[i] > 1e-9 and total[g] > 0:
+            n_draws += draws[i]
+    investor = np.empty(n_draws, dtype=np.int64)
+    grp = np.empty(n_draws, dtype=np.int64)
+    count = np.empty(n_draws, dtype=np.int64)
+    j = 0
+    for i in range(group.size):
+        g = group[i]
+        if g >= 0 and budget[i] > 1e-9 and total[g] > 0:
+            for _ in range(draws[i]):
+                investor[j] = i
+                grp[j] = g
+                count[j] = draws[i]
+                j += 1
+    return investor, grp, count
+
+
+@kernel
 def draw_offers(
     cum: np.ndarray,
     total: np.ndarray,

@@ -73,21 +73,17 @@ def stacked_offers(
     if n_groups == 0 or n_asks == 0:
         return empty
     cum, total = kernels.cumulative_weights(eligible, np.ascontiguousarray(weight, np.float64))
-    has_group = group >= 0
-    ok = has_group & (budget > 1e-9) & (total[np.where(has_group, group, 0)] > 0)
-    inv = np.flatnonzero(ok)
-    if inv.size == 0:
+    inv_rep, group_rep, k_rep = kernels.draw_plan(group, budget, total, draws)
+    if inv_rep.size == 0:
         return empty
-    k = draws[inv]
-    inv_rep = np.repeat(inv, k)
     uniform = rng.random(inv_rep.size)
     investor, ask, amount = kernels.draw_offers(
         cum,
         total,
         eligible,
         inv_rep,
-        group[inv_rep],
-        np.repeat(k, k),
+        group_rep,
+        k_rep,
         uniform,
         budget,
         max_check_share,
@@ -181,14 +177,9 @@ def venture_offers(
         groups.may,
         groups.min_check_share > 0,
     )
-    group = groups.group
-    has_group = group >= 0
-    ok = has_group & (budget > 1e-9) & (total[np.where(has_group, group, 0)] > 0)
-    inv = np.flatnonzero(ok)
-    if inv.size == 0:
+    inv_rep, group_rep, k_rep = kernels.draw_plan(groups.group, budget, total, groups.draws)
+    if inv_rep.size == 0:
         return empty
-    k = groups.draws[inv]
-    inv_rep = np.repeat(inv, k)
     uniform = rng.random(inv_rep.size)
     investor, ask, amount = kernels.draw_venture_offers(
         cum,
@@ -199,8 +190,8 @@ def venture_offers(
         block_start,
         order,
         inv_rep,
-        group[inv_rep],
-        np.repeat(k, k),
+        group_rep,
+        k_rep,
         uniform,
         budget,
         groups.max_check_share,

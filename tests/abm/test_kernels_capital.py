@@ -311,3 +311,21 @@ def test_screen_offers_reads_the_screening_matrix(seed):
     got = kernels.screen_offers(inv, ask, amount, screen, inv_region, ask_region, u)
     for g, w in zip(got, want, strict=True):
         _same(g, w)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_draw_plan_is_the_numpy_repeat(seed):
+    """The per-draw plan equals the numpy selection and ``np.repeat`` it replaced."""
+    rng = np.random.default_rng(seed)
+    n, n_groups = 300, 12
+    group = np.where(rng.random(n) < 0.2, -1, rng.integers(0, n_groups, n))
+    budget = np.where(rng.random(n) < 0.2, 0.0, rng.lognormal(-2.0, 1.0, n))
+    total = np.where(rng.random(n_groups) < 0.3, 0.0, rng.random(n_groups))
+    draws = rng.integers(0, 5, n)
+    has_group = group >= 0
+    ok = has_group & (budget > 1e-9) & (total[np.where(has_group, group, 0)] > 0)
+    inv = np.flatnonzero(ok)
+    k = draws[inv]
+    want = (np.repeat(inv, k), group[np.repeat(inv, k)], np.repeat(k, k))
+    for g, w in zip(kernels.draw_plan(group, budget, total, draws), want, strict=True):
+        _same(g, w.astype(np.int64))
