@@ -432,15 +432,16 @@ def funding_asks(model: AIMarketModel, pre: np.ndarray) -> np.ndarray:
 def deal_score(model: AIMarketModel, rows: np.ndarray) -> np.ndarray:
     """How attractive an ask looks to investors (log scale): team, momentum, scale, capability."""
     labs, w = model.labs, model.world
-    rev = labs.revenue[rows]
-    prev = labs.revenue_hist[rows, model.ring_slot_year_ago()]
-    growth = np.clip(np.divide(rev, prev, out=np.ones(rows.size), where=prev > 1e-6), 0.5, 10.0)
-    best = np.maximum(labs.best_flop[rows], 1.0)
+    # Compiled gathers and arithmetic; the logarithms stay in numpy.
+    ped, growth, best, size = fundraising.deal_score_inputs(
+        rows,
+        labs.revenue,
+        labs.revenue_hist[:, model.ring_slot_year_ago()],
+        labs.best_flop,
+        labs.pedigree,
+        labs.ask_pre,
+    )
     gap = np.clip(np.log10(max(w.frontier_flop, 1.0)) - np.log10(best), 0.0, 4.0)
-    model_lab = labs.archetype[rows] != APP
-    return (
-        np.log(labs.pedigree[rows])
-        + np.log(growth)
-        + 0.25 * np.log10(1.0 + labs.ask_pre[rows] / 0.01)
-        + np.where(model_lab, 1.0 - 0.5 * gap, labs.niche[rows] * 0.5)
+    return fundraising.deal_score_sum(
+        rows, np.log(ped), np.log(growth), np.log10(size), gap, labs.archetype, APP, labs.niche
     )

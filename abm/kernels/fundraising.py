@@ -215,3 +215,53 @@ def asks(
         else:
             ask_out[i] = 0.0
     return rows[:k]
+
+
+@kernel
+def deal_score_inputs(
+    rows: np.ndarray,
+    revenue: np.ndarray,
+    revenue_year_ago: np.ndarray,
+    best_flop: np.ndarray,
+    pedigree: np.ndarray,
+    ask_pre: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The arguments of :func:`agents.lab.deal_score`'s logarithms for ``rows``: pedigree,
+    revenue growth over a year clipped to [0.5, 10] (1 without a year-ago revenue above 1e-6
+    USD B), best run (FLOP, at least 1) and ``1 + pre-money / 0.01`` (USD B)."""
+    n = rows.size
+    ped = np.empty(n)
+    growth = np.empty(n)
+    best = np.empty(n)
+    size = np.empty(n)
+    for j in range(n):
+        i = rows[j]
+        ped[j] = pedigree[i]
+        g = revenue[i] / revenue_year_ago[i] if revenue_year_ago[i] > 1e-6 else 1.0
+        growth[j] = minimum(maximum(g, 0.5), 10.0)
+        best[j] = maximum(best_flop[i], 1.0)
+        size[j] = 1.0 + ask_pre[i] / 0.01
+    return ped, growth, best, size
+
+
+@kernel
+def deal_score_sum(
+    rows: np.ndarray,
+    log_pedigree: np.ndarray,
+    log_growth: np.ndarray,
+    log10_size: np.ndarray,
+    gap: np.ndarray,
+    archetype: np.ndarray,
+    app: int,
+    niche: np.ndarray,
+) -> np.ndarray:
+    """Sum the deal score's terms in :func:`agents.lab.deal_score`'s order: team, momentum,
+    scale (a quarter of log10 size), then capability for model labs (1 - gap / 2) or niche
+    appeal for application startups (niche / 2)."""
+    n = rows.size
+    out = np.empty(n)
+    for j in range(n):
+        i = rows[j]
+        last = 1.0 - 0.5 * gap[j] if archetype[i] != app else niche[i] * 0.5
+        out[j] = log_pedigree[j] + log_growth[j] + 0.25 * log10_size[j] + last
+    return out

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from abm import AIMarketModel, load_scenario
-from agents.lab import APP, BIGTECH, funding_asks, model_lab_mask, next_run_flop, pre_money
+from agents.lab import APP, BIGTECH, deal_score, funding_asks, model_lab_mask, next_run_flop, pre_money
 
 if TYPE_CHECKING:
     from abm.model import AIMarketModel as Model
@@ -147,6 +147,23 @@ def _scramble(model: Model, seed: int) -> None:
     )
 
 
+def reference_deal_score(model: AIMarketModel, rows: np.ndarray) -> np.ndarray:
+    """:func:`agents.lab.deal_score` as numpy code, before its kernels."""
+    labs, w = model.labs, model.world
+    rev = labs.revenue[rows]
+    prev = labs.revenue_hist[rows, model.ring_slot_year_ago()]
+    growth = np.clip(np.divide(rev, prev, out=np.ones(rows.size), where=prev > 1e-6), 0.5, 10.0)
+    best = np.maximum(labs.best_flop[rows], 1.0)
+    gap = np.clip(np.log10(max(w.frontier_flop, 1.0)) - np.log10(best), 0.0, 4.0)
+    model_lab = labs.archetype[rows] != APP
+    return (
+        np.log(labs.pedigree[rows])
+        + np.log(growth)
+        + 0.25 * np.log10(1.0 + labs.ask_pre[rows] / 0.01)
+        + np.where(model_lab, 1.0 - 0.5 * gap, labs.niche[rows] * 0.5)
+    )
+
+
 @settings(max_examples=25, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), which=st.integers(0, 1))
 def test_pre_money_and_asks_match_numpy(models, seed, which):
@@ -166,6 +183,8 @@ def test_pre_money_and_asks_match_numpy(models, seed, which):
         want_rows = reference_funding_asks(model, pre)
         assert rows.tobytes() == want_rows.astype(np.int64).tobytes()
         assert ask.tobytes() == labs.ask.tobytes() and ask_pre.tobytes() == labs.ask_pre.tobytes()
+        score = deal_score(model, rows)
+        assert score.tobytes() == reference_deal_score(model, rows).tobytes()
     finally:
         for f, v in saved.items():
             getattr(labs, f)[:] = v
