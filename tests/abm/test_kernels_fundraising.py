@@ -16,7 +16,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from abm import AIMarketModel, load_scenario
-from agents.lab import APP, BIGTECH, deal_score, funding_asks, model_lab_mask, next_run_flop, pre_money
+from agents.lab import (
+    APP,
+    BIGTECH,
+    deal_score,
+    funding_asks,
+    model_lab_mask,
+    next_run_flop,
+    pre_money,
+)
 
 if TYPE_CHECKING:
     from abm.model import AIMarketModel as Model
