@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from abm.kernels import kernel
+from abm.kernels import kernel, total
 from agents.lab import BIGTECH
 
 
@@ -57,3 +57,48 @@ def exit_candidates(
             failing[n_fail] = i
             n_fail += 1
     return failing[:n_fail], stillborn[:n_still]
+
+
+@kernel
+def retire_labs(
+    rows: np.ndarray,
+    quarter: int,
+    partner: np.ndarray,
+    cloud_cash: np.ndarray,
+    cash: np.ndarray,
+    credit: np.ndarray,
+    alive: np.ndarray,
+    exited: np.ndarray,
+    share: np.ndarray,
+    zeroed: tuple,
+) -> tuple[float, float]:
+    """Close the labs in ``rows`` (distinct), in place: unused credits with a partner cloud go
+    back to it (in row order, as ``np.add.at``); cash, credit, share and every column of
+    ``zeroed`` become 0; the lab is marked dead and exited this quarter.
+
+    Returns the leftover cash (USD B, paid off to staff) and the credits without a cloud to
+    return to, each summed like numpy's ``.sum()`` of the gathered values."""
+    n = rows.size
+    left_cash = np.empty(n)
+    orphan = np.empty(n)
+    n_orphan = 0
+    for j in range(n):
+        r = rows[j]
+        left_cash[j] = cash[r]
+        if credit[r] > 0:
+            if partner[r] >= 0:
+                cloud_cash[partner[r]] += credit[r]
+            else:
+                orphan[n_orphan] = credit[r]
+                n_orphan += 1
+    for j in range(n):
+        r = rows[j]
+        cash[r] = 0.0
+        credit[r] = 0.0
+        alive[r] = False
+        exited[r] = quarter
+        for k in range(share.shape[1]):
+            share[r, k] = 0.0
+        for col in zeroed:
+            col[r] = 0.0
+    return total(left_cash), total(orphan[:n_orphan])

@@ -82,22 +82,35 @@ def _retire(model: AIMarketModel, rows: np.ndarray) -> None:
     if rows.size == 0:
         return
     labs, c = model.labs, model.clouds
-    model.ledger.money_out("wages", float(labs.cash[rows].sum()))
-    has_credit = rows[(labs.credit[rows] > 0) & (labs.partner[rows] >= 0)]
-    np.add.at(c.cash, labs.partner[has_credit], labs.credit[has_credit])
-    orphan = rows[(labs.credit[rows] > 0) & (labs.partner[rows] < 0)]
-    model.ledger.money_out("wages", float(labs.credit[orphan].sum()))
-    labs.cash[rows] = 0.0
-    labs.credit[rows] = 0.0
-    labs.prepaid[rows] = 0.0  # unused prepayments are forfeited to the cloud
-    labs.alive[rows] = False
-    labs.exited[rows] = model.quarter_index
-    labs.revenue[rows] = 0.0
-    labs.share[rows] = 0.0
-    labs.team_cost[rows] = 0.0
-    labs.run_target[rows] = 0.0
-    for field in ("final_req", "train_req", "inf_req", "train_got", "inf_got", "compute_spend"):
-        getattr(labs, field)[rows] = 0.0
+    # Compiled: credits back to partner clouds, every closed lab's books zeroed, one pass.
+    cash_left, orphan_credit = kernels.retire_labs(
+        np.asarray(rows, dtype=np.int64),
+        model.quarter_index,
+        labs.partner,
+        c.cash,
+        labs.cash,
+        labs.credit,
+        labs.alive,
+        labs.exited,
+        labs.share,
+        tuple(getattr(labs, field) for field in _ZEROED_AT_EXIT),
+    )
+    model.ledger.money_out("wages", cash_left)
+    model.ledger.money_out("wages", orphan_credit)
+
+
+_ZEROED_AT_EXIT = (
+    "prepaid",  # unused prepayments are forfeited to the cloud
+    "revenue",
+    "team_cost",
+    "run_target",
+    "final_req",
+    "train_req",
+    "inf_req",
+    "train_got",
+    "inf_got",
+    "compute_spend",
+)
 
 
 def _acquisitions(model: AIMarketModel, targets: np.ndarray) -> np.ndarray:
