@@ -42,6 +42,10 @@ class RoundResult:
     amount: np.ndarray  # (K,) USD B invested per pair
 
 
+def _no_offers() -> Offers:
+    return Offers(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0))
+
+
 def stacked_offers(
     rng: np.random.Generator,
     eligible: np.ndarray,
@@ -69,13 +73,12 @@ def stacked_offers(
         ask_amount: (A,) USD B asked.
     """
     n_groups, n_asks = eligible.shape
-    empty = Offers(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0))
     if n_groups == 0 or n_asks == 0:
-        return empty
+        return _no_offers()
     cum, total = kernels.cumulative_weights(eligible, np.ascontiguousarray(weight, np.float64))
     inv_rep, group_rep, k_rep = kernels.draw_plan(group, budget, total, draws)
     if inv_rep.size == 0:
-        return empty
+        return _no_offers()
     uniform = rng.random(inv_rep.size)
     investor, ask, amount = kernels.draw_offers(
         cum,
@@ -159,10 +162,9 @@ def venture_offers(
     than one running sum per group over every ask. Same distribution, same number of
     uniforms; a given uniform may land on a different ask than the matrix layout gave.
     """
-    empty = Offers(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0))
     n_regions = groups.may.shape[0]
     if groups.region.size == 0 or ask_region.size == 0:
-        return empty
+        return _no_offers()
     ask_region = np.ascontiguousarray(ask_region, np.int64)
     ask_amount = np.ascontiguousarray(ask_amount, np.float64)
     order, block_start = region_layout(ask_region, ask_amount, n_regions)
@@ -179,7 +181,7 @@ def venture_offers(
     )
     inv_rep, group_rep, k_rep = kernels.draw_plan(groups.group, budget, total, groups.draws)
     if inv_rep.size == 0:
-        return empty
+        return _no_offers()
     uniform = rng.random(inv_rep.size)
     investor, ask, amount = kernels.draw_venture_offers(
         cum,
