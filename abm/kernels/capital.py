@@ -636,3 +636,59 @@ def settle_rounds(
     for kd in range(4):
         totals[1 + kd] = total(by_kind[kd, : n_kind[kd]])
     return lab_rows, tied, to_lab, new_shares, totals
+
+
+@kernel
+def venture_groups(
+    region: np.ndarray,
+    mandate: np.ndarray,
+    alive: np.ndarray,
+    size: np.ndarray,
+    n_size: int,
+    first: int,
+    n_investors: int,
+    deal_flow_draws: int,
+    max_check_share: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Number the alive venture funds' deal-flow groups: one per (home region, mandate, check
+    size class) present, in ascending order of the key ``(region * 3 + mandate) * n_size +
+    size`` (as ``np.unique``). Funds are investors ``first + i`` of the global index.
+
+    Returns each group's region, mandate and size class, and for every investor its group
+    (-1 outside), draws (0 outside) and largest share of a round (0 outside)."""
+    n = region.size
+    n_keys = 0
+    for i in range(n):
+        if alive[i]:
+            key = (region[i] * 3 + mandate[i]) * n_size + size[i]
+            if key + 1 > n_keys:
+                n_keys = key + 1
+    present = np.zeros(n_keys, dtype=np.bool_)
+    for i in range(n):
+        if alive[i]:
+            present[(region[i] * 3 + mandate[i]) * n_size + size[i]] = True
+    rank = np.empty(n_keys, dtype=np.int64)
+    n_groups = 0
+    for key in range(n_keys):
+        rank[key] = n_groups
+        if present[key]:
+            n_groups += 1
+    group_region = np.empty(n_groups, dtype=np.int64)
+    group_mandate = np.empty(n_groups, dtype=np.int64)
+    group_size = np.empty(n_groups, dtype=np.int64)
+    for key in range(n_keys):
+        if present[key]:
+            g = rank[key]
+            rm = key // n_size
+            group_size[g] = key % n_size
+            group_region[g] = rm // 3
+            group_mandate[g] = rm % 3
+    group = np.full(n_investors, -1, dtype=np.int64)
+    draws = np.zeros(n_investors, dtype=np.int64)
+    max_share = np.zeros(n_investors)
+    for i in range(n):
+        if alive[i]:
+            group[first + i] = rank[(region[i] * 3 + mandate[i]) * n_size + size[i]]
+            draws[first + i] = deal_flow_draws
+            max_share[first + i] = max_check_share
+    return group_region, group_mandate, group_size, group, draws, max_share

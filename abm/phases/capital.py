@@ -212,25 +212,22 @@ def _deal_groups(
     may = model.policy.screening_allowed() > 0
 
     # Venture funds over every ask: one group per (region, mandate, check size) present.
-    fr = f.region[: f.n].astype(np.int64)
-    fm = f.mandate[: f.n].astype(np.int64)
-    alive = np.flatnonzero(f.alive[: f.n])
     check = budget[base[VC] : base[VC] + f.n] / s.deal_flow_draws
     size = np.floor(np.log2(np.maximum(check, 1e-9))).astype(np.int64)  # check in [2^k, 2^k+1)
     size -= size.min()
     n_size = int(size.max()) + 1
     size_floor = 2.0 ** (np.arange(n_size) + np.floor(np.log2(np.maximum(check.min(), 1e-9))))
-    keys = (fr * 3 + fm) * n_size + size
-    uniq, vc_group = _unique_small(keys[alive])
-    rm, k = np.divmod(uniq, n_size)
-    r, mandate = np.divmod(rm, 3)
-    group = np.full(n_inv, -1, dtype=np.int64)
-    draws = np.zeros(n_inv, dtype=np.int64)
-    max_share = np.zeros(n_inv)
-    members = base[VC] + alive
-    group[members] = vc_group
-    draws[members] = s.deal_flow_draws
-    max_share[members] = s.vc_max_check_share
+    r, mandate, k, group, draws, max_share = kernels.venture_groups(
+        f.region[: f.n].astype(np.int64),
+        f.mandate[: f.n].astype(np.int64),
+        f.alive[: f.n],
+        size,
+        n_size,
+        int(base[VC]),
+        n_inv,
+        int(s.deal_flow_draws),
+        float(s.vc_max_check_share),
+    )
     venture = (
         VentureGroups(
             region=r,
@@ -243,7 +240,7 @@ def _deal_groups(
             draws=draws,
             max_check_share=max_share,
         )
-        if uniq.size
+        if r.size
         else None
     )
 
@@ -414,14 +411,3 @@ def _apply(
     st.hyperscaler_funding += cloud_amt
     st.vendor_funding += vendor_amt
     st.vc_funding += vc_amt
-
-
-def _unique_small(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``np.unique(keys, return_inverse=True)`` for small non-negative integer keys, by
-    counting instead of sorting: the distinct keys ascending, and each key's position among
-    them."""
-    if keys.size == 0:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
-    present = np.bincount(keys) > 0
-    rank = np.cumsum(present) - 1
-    return np.flatnonzero(present), rank[keys]

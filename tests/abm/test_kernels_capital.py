@@ -283,17 +283,27 @@ def test_settle_rounds_matches_numpy(seed):
 
 
 @pytest.mark.parametrize("seed", range(4))
-def test_unique_small_is_numpy_unique(seed):
-    """The counting version of ``np.unique(..., return_inverse=True)`` gives the same arrays."""
-    from abm.phases.capital import _unique_small
-
+def test_venture_groups_number_the_keys_as_numpy_unique(seed):
+    """Venture groups are the distinct (region, mandate, size) keys of alive funds in
+    ``np.unique`` order; every alive fund gets its key's position, draws and check cap."""
     rng = np.random.default_rng(seed)
-    for size in (0, 1, 50, 3000):
-        keys = rng.integers(0, 1 + 40 * seed, size)
-        uniq, inverse = _unique_small(keys)
-        want_uniq, want_inverse = np.unique(keys, return_inverse=True)
-        assert np.array_equal(uniq, want_uniq) and uniq.dtype == want_uniq.dtype
-        assert np.array_equal(inverse, want_inverse)
+    n, n_size, first, n_inv = 300, 1 + seed, 7, 400
+    region, mandate = rng.integers(0, 5, n), rng.integers(0, 3, n)
+    alive = rng.random(n) < 0.8
+    size = rng.integers(0, n_size, n)
+    keys = (region * 3 + mandate) * n_size + size
+    uniq, inverse = np.unique(keys[alive], return_inverse=True)
+    got = kernels.venture_groups(region, mandate, alive, size, n_size, first, n_inv, 10, 0.2)
+    r, mnd, k, group, draws, max_share = got
+    rm, want_k = np.divmod(uniq, n_size)
+    want_r, want_m = np.divmod(rm, 3)
+    for g, w in ((r, want_r), (mnd, want_m), (k, want_k)):
+        assert g.tolist() == w.tolist()
+    members = first + np.flatnonzero(alive)
+    assert group[members].tolist() == inverse.tolist()
+    assert (np.delete(group, members) == -1).all()
+    assert (draws[members] == 10).all() and (max_share[members] == 0.2).all()
+    assert not np.delete(draws, members).any() and not np.delete(max_share, members).any()
 
 
 @pytest.mark.parametrize("seed", range(4))
