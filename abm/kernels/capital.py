@@ -692,3 +692,99 @@ def venture_groups(
             draws[first + i] = deal_flow_draws
             max_share[first + i] = max_check_share
     return group_region, group_mandate, group_size, group, draws, max_share
+
+
+@kernel
+def strategic_groups(
+    rows: np.ndarray,
+    ask_region: np.ndarray,
+    ask_busd: np.ndarray,
+    archetype: np.ndarray,
+    partner: np.ndarray,
+    app: int,
+    bigtech: int,
+    bloc_of_region: np.ndarray,
+    may: np.ndarray,
+    sovereigns: np.ndarray,
+    sovereign_region: np.ndarray,
+    sovereign_mandate: np.ndarray,
+    sovereign_min_round: float,
+    clouds: np.ndarray,
+    cloud_region: np.ndarray,
+    vendors: np.ndarray,
+    vendor_region: np.ndarray,
+    first: np.ndarray,
+    n_investors: int,
+    draws_by_kind: np.ndarray,
+    max_share_by_kind: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Deal flow of sovereign funds, clouds and chip vendors, each its own group, over the asks
+    of model labs only (``cols``: asks whose lab, ``rows[ask]``, is not an application
+    startup).
+
+    Eligibility (groups in the order sovereigns, clouds, vendors; ``may[investor region, lab
+    region]`` screening): a sovereign backs rounds of at least ``sovereign_min_round`` USD B in
+    its mandate (``sovereign_mandate[fund, region]``); a cloud backs independent labs (not big
+    tech) of its bloc that it serves or that have no cloud partner; a vendor backs independent
+    labs. ``sovereigns`` etc. are table rows; ``sovereign_region`` etc. the tables' regions;
+    investor ``first[kind] + row`` in the global index.
+
+    Returns ``cols`` (C,), the eligibility matrix (groups, C), and per investor its group (-1
+    outside), draws and largest share of a round (from ``draws_by_kind`` and
+    ``max_share_by_kind``, indexed 0 sovereign, 1 cloud, 2 vendor; 0 outside).
+    """
+    n_asks = ask_region.size
+    n_cols = 0
+    for a in range(n_asks):
+        if archetype[rows[a]] != app:
+            n_cols += 1
+    cols = np.empty(n_cols, dtype=np.int64)
+    j = 0
+    for a in range(n_asks):
+        if archetype[rows[a]] != app:
+            cols[j] = a
+            j += 1
+    n_sov, n_cld, n_ven = sovereigns.size, clouds.size, vendors.size
+    eligible = np.zeros((n_sov + n_cld + n_ven, n_cols), dtype=np.bool_)
+    group = np.full(n_investors, -1, dtype=np.int64)
+    draws = np.zeros(n_investors, dtype=np.int64)
+    max_share = np.zeros(n_investors)
+    g = 0
+    for i in range(n_sov):
+        f = sovereigns[i]
+        home = sovereign_region[f]
+        for j in range(n_cols):
+            a = cols[j]
+            ar = ask_region[a]
+            eligible[g, j] = (
+                sovereign_mandate[f, ar] and ask_busd[a] >= sovereign_min_round and may[home, ar]
+            )
+        inv = first[0] + f
+        group[inv], draws[inv], max_share[inv] = g, draws_by_kind[0], max_share_by_kind[0]
+        g += 1
+    for i in range(n_cld):
+        cl = clouds[i]
+        home = cloud_region[cl]
+        for j in range(n_cols):
+            a = cols[j]
+            lab = rows[a]
+            ar = ask_region[a]
+            eligible[g, j] = (
+                archetype[lab] != bigtech
+                and (partner[lab] == cl or partner[lab] < 0)
+                and bloc_of_region[ar] == bloc_of_region[home]
+                and may[home, ar]
+            )
+        inv = first[1] + cl
+        group[inv], draws[inv], max_share[inv] = g, draws_by_kind[1], max_share_by_kind[1]
+        g += 1
+    for i in range(n_ven):
+        vr = vendors[i]
+        home = vendor_region[vr]
+        for j in range(n_cols):
+            a = cols[j]
+            eligible[g, j] = archetype[rows[a]] != bigtech and may[home, ask_region[a]]
+        inv = first[2] + vr
+        group[inv], draws[inv], max_share[inv] = g, draws_by_kind[2], max_share_by_kind[2]
+        g += 1
+    return cols, eligible, group, draws, max_share

@@ -40,6 +40,8 @@ VC, SOVEREIGN, CLOUD, VENDOR = range(4)
 STRATEGIC_DRAWS, SOVEREIGN_DRAWS, VENDOR_DRAWS = 2, 2, 3
 STRATEGIC_MAX_SHARE, SOVEREIGN_MAX_SHARE, VENDOR_MAX_SHARE = 0.8, 0.5, 0.3
 NEGOTIATION_PASSES = 3
+_STRATEGIC_DRAWS = np.array([SOVEREIGN_DRAWS, STRATEGIC_DRAWS, VENDOR_DRAWS], dtype=np.int64)
+_STRATEGIC_MAX_SHARE = np.array([SOVEREIGN_MAX_SHARE, STRATEGIC_MAX_SHARE, VENDOR_MAX_SHARE])
 
 
 def run(model: AIMarketModel) -> None:
@@ -208,7 +210,6 @@ def _deal_groups(
         _, inv_region, _ = _investor_budget(model)
     n_inv = inv_region.size
     ask_region = labs.region[rows].astype(np.int64)
-    ask_bloc = _BLOC[ask_region]
     may = model.policy.screening_allowed() > 0
 
     # Venture funds over every ask: one group per (region, mandate, check size) present.
@@ -244,44 +245,33 @@ def _deal_groups(
         else None
     )
 
-    # Strategic investors over model labs only: sovereigns, then clouds, then vendors.
-    cols = np.flatnonzero(labs.archetype[rows] != APP)
-    if cols.size == 0:
+    # Strategic investors over model labs only: sovereigns, then clouds, then vendors
+    # (compiled: which asks each may back, and their places in the investor index).
+    cols, masks, group, draws, max_share = kernels.strategic_groups(
+        rows,
+        ask_region,
+        ask,
+        labs.archetype,
+        labs.partner,
+        APP,
+        BIGTECH,
+        _BLOC,
+        may,
+        np.flatnonzero(sf.alive[: sf.n] & (sf.backs[: sf.n] == LABS)),
+        sf.region,
+        sf.mandate,
+        float(s.sovereign_min_round_busd),
+        np.flatnonzero(hyperscaler.open_clouds(model)),
+        c.region,
+        np.flatnonzero(v.alive[: v.n]),
+        v.region,
+        np.asarray(base[[SOVEREIGN, CLOUD, VENDOR]], dtype=np.int64),
+        n_inv,
+        _STRATEGIC_DRAWS,
+        _STRATEGIC_MAX_SHARE,
+    )
+    if cols.size == 0 or masks.shape[0] == 0:
         return venture, None, inv_region
-    m_region, m_bloc, m_ask = ask_region[cols], ask_bloc[cols], ask[cols]
-    independent = labs.archetype[rows[cols]] != BIGTECH
-    partner = labs.partner[rows[cols]]
-    sov = np.flatnonzero(sf.alive[: sf.n] & (sf.backs[: sf.n] == LABS))
-    sov_region = sf.region[sov].astype(np.int64)
-    cld = np.flatnonzero(hyperscaler.open_clouds(model))
-    cld_region = c.region[cld].astype(np.int64)
-    ven = np.flatnonzero(v.alive[: v.n])
-    ven_region = v.region[ven].astype(np.int64)
-    masks = np.concatenate(
-        [
-            sf.mandate[sov][:, m_region]
-            & (m_ask >= s.sovereign_min_round_busd)[None, :]
-            & may[sov_region][:, m_region],
-            independent[None, :]
-            & ((partner[None, :] == cld[:, None]) | (partner < 0)[None, :])
-            & (m_bloc[None, :] == _BLOC[cld_region][:, None])
-            & may[cld_region][:, m_region],
-            independent[None, :] & may[ven_region][:, m_region],
-        ]
-    )
-    if masks.shape[0] == 0:
-        return venture, None, inv_region
-    members = np.concatenate([base[SOVEREIGN] + sov, base[CLOUD] + cld, base[VENDOR] + ven])
-    group = np.full(n_inv, -1, dtype=np.int64)
-    group[members] = np.arange(members.size)
-    draws = np.zeros(n_inv, dtype=np.int64)
-    draws[members] = np.repeat(
-        [SOVEREIGN_DRAWS, STRATEGIC_DRAWS, VENDOR_DRAWS], [sov.size, cld.size, ven.size]
-    )
-    max_share = np.zeros(n_inv)
-    max_share[members] = np.repeat(
-        [SOVEREIGN_MAX_SHARE, STRATEGIC_MAX_SHARE, VENDOR_MAX_SHARE], [sov.size, cld.size, ven.size]
-    )
     return venture, (masks, cols, group, draws, max_share), inv_region
 
 

@@ -339,3 +339,102 @@ def test_draw_plan_is_the_numpy_repeat(seed):
     want = (np.repeat(inv, k), group[np.repeat(inv, k)], np.repeat(k, k))
     for g, w in zip(kernels.draw_plan(group, budget, total, draws), want, strict=True):
         _same(g, w.astype(np.int64))
+
+
+def _strategic_numpy(
+    rows,
+    ask_region,
+    ask,
+    arch,
+    partner,
+    bloc,
+    may,
+    sov,
+    sf_region,
+    mandate,
+    min_round,
+    cld,
+    c_region,
+    ven,
+    v_region,
+    first,
+    n_inv,
+):
+    """The numpy code ``strategic_groups`` replaced (``abm.phases.capital._deal_groups``)."""
+    cols = np.flatnonzero(arch[rows] != 0)
+    m_region, m_ask = ask_region[cols], ask[cols]
+    m_bloc = bloc[m_region]
+    independent = arch[rows[cols]] != 2
+    part = partner[rows[cols]]
+    sov_region, cld_region, ven_region = sf_region[sov], c_region[cld], v_region[ven]
+    masks = np.concatenate(
+        [
+            mandate[sov][:, m_region]
+            & (m_ask >= min_round)[None, :]
+            & may[sov_region][:, m_region],
+            independent[None, :]
+            & ((part[None, :] == cld[:, None]) | (part < 0)[None, :])
+            & (m_bloc[None, :] == bloc[cld_region][:, None])
+            & may[cld_region][:, m_region],
+            independent[None, :] & may[ven_region][:, m_region],
+        ]
+    )
+    members = np.concatenate([first[0] + sov, first[1] + cld, first[2] + ven])
+    group = np.full(n_inv, -1, dtype=np.int64)
+    group[members] = np.arange(members.size)
+    draws = np.zeros(n_inv, dtype=np.int64)
+    draws[members] = np.repeat([2, 2, 3], [sov.size, cld.size, ven.size])
+    share = np.zeros(n_inv)
+    share[members] = np.repeat([0.5, 0.8, 0.3], [sov.size, cld.size, ven.size])
+    return cols, masks, group, draws, share
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_strategic_groups_match_numpy(seed):
+    """Sovereigns', clouds' and vendors' eligibility over model labs' asks, and their places in
+    the investor index, equal the numpy broadcasting they replaced."""
+    rng = np.random.default_rng(seed)
+    n_labs, n_asks, n_inv = 300, 80, 200
+    rows = rng.choice(n_labs, n_asks, replace=False)
+    arch = rng.integers(0, 4, n_labs)
+    partner = np.where(rng.random(n_labs) < 0.5, -1, rng.integers(0, 8, n_labs))
+    ask_region, ask = rng.integers(0, 5, n_asks), rng.lognormal(0.0, 2.0, n_asks)
+    bloc = np.array([0, 0, 1, 2, 2])
+    may = rng.random((5, 5)) < 0.8
+    sov, cld, ven = (
+        np.sort(rng.choice(12, 5, False)),
+        np.sort(rng.choice(8, 4, False)),
+        np.arange(3),
+    )
+    sf_region, c_region, v_region = (
+        rng.integers(0, 5, 12),
+        rng.integers(0, 5, 8),
+        rng.integers(0, 5, 3),
+    )
+    mandate = rng.random((12, 5)) < 0.5
+    first = np.array([40, 60, 80])
+    args = (rows, ask_region, ask, arch, partner)
+    got = kernels.strategic_groups(
+        *args,
+        0,
+        2,
+        bloc,
+        may,
+        sov,
+        sf_region,
+        mandate,
+        1.0,
+        cld,
+        c_region,
+        ven,
+        v_region,
+        first,
+        n_inv,
+        np.array([2, 2, 3]),
+        np.array([0.5, 0.8, 0.3]),
+    )
+    want = _strategic_numpy(
+        *args, bloc, may, sov, sf_region, mandate, 1.0, cld, c_region, ven, v_region, first, n_inv
+    )
+    for g, w in zip(got, want, strict=True):
+        _same(g, w)
