@@ -358,3 +358,37 @@ def choose_runs(
             cost[k] = s * lease_price[i] / flop_per_h100e_quarter
             k += 1
     return chosen[:k], size[:k], cost[:k]
+
+
+@kernel
+def funded_rows(
+    alive: np.ndarray,
+    archetype: np.ndarray,
+    parent: np.ndarray,
+    patron: np.ndarray,
+    bigtech: int,
+    champion: int,
+    challenger: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Alive labs funded from outside the capital market, ascending: big-tech labs with a
+    parent cloud, labs with an outside patron, and state-backed labs (champions and
+    challengers). One pass instead of a mask and ``flatnonzero`` each."""
+    n = alive.size
+    kids = np.empty(n, dtype=np.int64)
+    patrons = np.empty(n, dtype=np.int64)
+    state = np.empty(n, dtype=np.int64)
+    n_kids = n_patrons = n_state = 0
+    for i in range(n):
+        if not alive[i]:
+            continue
+        a = archetype[i]
+        if a == bigtech and parent[i] >= 0:
+            kids[n_kids] = i
+            n_kids += 1
+        if patron[i] > 0:
+            patrons[n_patrons] = i
+            n_patrons += 1
+        if a in (champion, challenger):
+            state[n_state] = i
+            n_state += 1
+    return kids[:n_kids], patrons[:n_patrons], state[:n_state]

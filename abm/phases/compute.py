@@ -35,8 +35,15 @@ def fund_labs(model: AIMarketModel) -> None:
     labs, c, _w, pol = model.labs, model.clouds, model.world, model.policy
     si = model.scenario.investors
     n = labs.n
-    alive = labs.alive[:n]
-    kids = np.flatnonzero(alive & (labs.archetype[:n] == BIGTECH) & (labs.parent[:n] >= 0))
+    kids, patron, state_backed = kernels.funded_rows(
+        labs.alive[:n],
+        labs.archetype[:n],
+        labs.parent[:n],
+        labs.patron[:n],
+        BIGTECH,
+        CHAMPION,
+        CHALLENGER,
+    )
     if kids.size:
         parent = labs.parent[kids]
         # A parent's commitment grows with AI spending in its home market.
@@ -51,17 +58,12 @@ def fund_labs(model: AIMarketModel) -> None:
         give = np.where(labs.cash[kids] < 4.0 * budget, budget, 0.0)
         labs.cash[kids] += give
         model.ledger.money_in("parents", float(give.sum()))
-    patron = np.flatnonzero(alive & (labs.patron[:n] > 0))
     if patron.size:
         labs.cash[patron] += labs.patron[patron]
         model.ledger.money_in("parents", float(labs.patron[patron].sum()))
     grants = pol.lab_subsidy + pol.public_compute * np.array(model.public_compute_price)
-    funded = np.flatnonzero(grants > 0)
-    if funded.size:
-        arch = labs.archetype[:n]
-        state_backed = alive & ((arch == CHAMPION) | (arch == CHALLENGER))
-    for region in funded:
-        who = np.flatnonzero(state_backed & (labs.region[:n] == region))
+    for region in np.flatnonzero(grants > 0):
+        who = state_backed[labs.region[state_backed] == region]
         if who.size:
             weight = np.maximum(labs.team_cost[who], 1e-6)
             grant = grants[region] * weight / weight.sum()

@@ -339,3 +339,19 @@ def test_plan_runs_matches_numpy(monkeypatch, preset, seed):
             a, b = getattr(new.labs, field), getattr(ref.labs, field)
             assert a.tobytes() == b.tobytes(), (field, new.quarter)
         assert new.ledger.outflow.tobytes() == ref.ledger.outflow.tobytes()
+
+
+def test_funded_rows_are_the_numpy_selections():
+    """The three lists of labs funded from outside equal their numpy masks and flatnonzero."""
+    from abm.kernels.compute import funded_rows
+
+    rng = np.random.default_rng(5)
+    n = 2000
+    alive = rng.random(n) < 0.8
+    arch = rng.integers(0, 6, n).astype(np.int8)
+    parent = np.where(rng.random(n) < 0.5, -1, rng.integers(0, 9, n))
+    patron = np.where(rng.random(n) < 0.9, 0.0, rng.random(n))
+    kids, patrons, state = funded_rows(alive, arch, parent, patron, 1, 3, 4)
+    assert kids.tolist() == np.flatnonzero(alive & (arch == 1) & (parent >= 0)).tolist()
+    assert patrons.tolist() == np.flatnonzero(alive & (patron > 0)).tolist()
+    assert state.tolist() == np.flatnonzero(alive & ((arch == 3) | (arch == 4))).tolist()
