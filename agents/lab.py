@@ -150,7 +150,8 @@ def model_lab_mask(labs: LabTable) -> np.ndarray:
 
 def model_lab_rows(labs: LabTable) -> np.ndarray:
     """Rows of alive labs that train their own models (a few per cent of all rows)."""
-    return np.flatnonzero(model_lab_mask(labs))
+    n = labs.n
+    return fundraising.rows_not_of(labs.alive[:n], labs.archetype[:n], APP)
 
 
 def absorb_algorithms(model: AIMarketModel, rows: np.ndarray) -> None:
@@ -386,7 +387,7 @@ def funding_asks(model: AIMarketModel, pre: np.ndarray) -> np.ndarray:
     arch = labs.archetype[:n]
     q = model.quarter_index
     # The next run plus a cycle of research towards it (model labs only).
-    model_rows = np.flatnonzero(alive & (arch != APP))
+    model_rows = fundraising.rows_not_of(alive, arch, APP)
     next_cost = np.zeros(n)
     next_cost[model_rows] = (
         next_run_flop(model, model_rows)

@@ -265,3 +265,16 @@ def deal_score_sum(
         last = 1.0 - 0.5 * gap[j] if archetype[i] != app else niche[i] * 0.5
         out[j] = log_pedigree[j] + log_growth[j] + 0.25 * log10_size[j] + last
     return out
+
+
+@kernel
+def rows_not_of(alive: np.ndarray, archetype: np.ndarray, excluded: int) -> np.ndarray:
+    """Alive rows whose archetype is not ``excluded``, ascending:
+    ``np.flatnonzero(alive & (archetype != excluded))`` in one pass."""
+    out = np.empty(alive.size, dtype=np.int64)
+    k = 0
+    for i in range(alive.size):
+        if alive[i] and archetype[i] != excluded:
+            out[k] = i
+            k += 1
+    return out[:k]
