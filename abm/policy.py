@@ -148,6 +148,8 @@ class Policy:
         """
         sells = self.appeal[lab_region] > 0  # (k, M)
         covered = sells & (size[:, None] >= self.threshold_flop[None, :])
+        if not covered.any():  # no run reaches a rule: nothing to pay, nothing delayed
+            return size.copy(), np.zeros(size.size), np.zeros(size.size, dtype=np.int16)
         cost = (
             covered
             * (
