@@ -231,7 +231,10 @@ class AIMarketModel(mesa.Model):
         )
         # Quarter labels gathered inside polars from the few distinct ones: converting a numpy
         # array of a hundred thousand strings costs several times more.
-        labels = pl.Series([quarter_label(q) for q in range(self.end_quarter + 1)], dtype=pl.Utf8)
+        first = int(e["first_quarter"].min(initial=self.end_quarter))
+        labels = pl.Series(
+            [quarter_label(q) for q in range(first, self.end_quarter + 1)], dtype=pl.Utf8
+        )
         edges = pl.DataFrame(
             {
                 "source": e["source"],
@@ -240,8 +243,8 @@ class AIMarketModel(mesa.Model):
                 "equity_busd": e["equity_busd"],
                 "chips_busd": e["chips_busd"],
                 "compute_busd": e["compute_busd"],
-                "first_quarter": labels.gather(e["first_quarter"]),
-                "last_quarter": labels.gather(e["last_quarter"]),
+                "first_quarter": labels.gather(e["first_quarter"] - first),
+                "last_quarter": labels.gather(e["last_quarter"] - first),
             },
             schema={
                 "source": pl.Int64,
