@@ -102,3 +102,16 @@ def retire_labs(
         for col in zeroed:
             col[r] = 0.0
     return total(left_cash), total(orphan[:n_orphan])
+
+
+@kernel
+def first_pick(chosen: np.ndarray, pick: np.ndarray, n_buyers: int) -> np.ndarray:
+    """One deal per buyer: target ``i`` is kept when it was ``chosen`` and no earlier chosen
+    target picked the same buyer (``pick[i]`` in [0, n_buyers))."""
+    taken = np.zeros(n_buyers, dtype=np.bool_)
+    keep = np.zeros(chosen.size, dtype=np.bool_)
+    for i in range(chosen.size):
+        if chosen[i] and not taken[pick[i]]:
+            taken[pick[i]] = True
+            keep[i] = True
+    return keep

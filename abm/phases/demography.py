@@ -150,10 +150,7 @@ def _acquisitions(model: AIMarketModel, targets: np.ndarray) -> np.ndarray:
     pick = richest.argmax(axis=1)
     chosen = ok[np.arange(targets.size), pick]
     # One deal per buyer per quarter: keep the first target each buyer picks.
-    _, first = np.unique(np.where(chosen, pick, -1 - np.arange(targets.size)), return_index=True)
-    keep = np.zeros(targets.size, dtype=bool)
-    keep[first] = True
-    keep &= chosen
+    keep = kernels.first_pick(chosen, pick, buyers.size)
     would = same_bloc & can_pay & blocked
     blocked_only = ~chosen & would.any(axis=1)
     if blocked_only.any():

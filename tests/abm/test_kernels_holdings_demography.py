@@ -229,3 +229,17 @@ def test_retire_labs_matches_numpy(seed, n):
     for after, old in zip((cash, credit, share, *cols), before, strict=True):
         assert not after[rows].any() and after[keep].tobytes() == old[keep].tobytes()
     assert not alive[rows].any() and alive[keep].all() and (exited[rows] == 7).all()
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 100), n_buyers=st.integers(1, 10))
+def test_first_pick_is_the_first_chosen_target_per_buyer(seed, n, n_buyers):
+    """One deal per buyer, as the ``np.unique(..., return_index=True)`` it replaced."""
+    rng = np.random.default_rng(seed)
+    chosen = rng.random(n) < 0.6
+    pick = rng.integers(0, n_buyers, n)
+    _, first = np.unique(np.where(chosen, pick, -1 - np.arange(n)), return_index=True)
+    want = np.zeros(n, dtype=bool)
+    want[first] = True
+    want &= chosen
+    assert demography.first_pick(chosen, pick, n_buyers).tolist() == want.tolist()
