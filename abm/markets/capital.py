@@ -203,10 +203,12 @@ def venture_offers(
 
 
 def merge(offers: list[Offers]) -> Offers:
-    """Concatenate offers of several groups."""
+    """Concatenate offers of several groups (a single group's are returned as they are)."""
     if not offers:
         e = np.empty(0, np.int64)
         return Offers(e, e, np.empty(0))
+    if len(offers) == 1:
+        return offers[0]
     return Offers(
         np.concatenate([o.investor for o in offers]),
         np.concatenate([o.ask for o in offers]),
