@@ -31,9 +31,10 @@ def support_vendors(model: AIMarketModel) -> None:
     v, sf, pol = model.vendors, model.sovereigns, model.policy
     nv = v.n
     v.subsidy[:nv] = 0.0
-    started = v.started[:nv] <= model.quarter_index
+    home_grown = (v.started[:nv] <= model.quarter_index) & v.domestic[:nv]
+    region_of = v.region[:nv]
     for region in np.flatnonzero(pol.vendor_subsidy > 0):
-        rows = np.flatnonzero(started & v.domestic[:nv] & (v.region[:nv] == region))
+        rows = np.flatnonzero(home_grown & (region_of == region))
         if rows.size:
             grant = pol.vendor_subsidy[region] * v.capacity[rows] / v.capacity[rows].sum()
             v.cash[rows] += grant
@@ -42,7 +43,7 @@ def support_vendors(model: AIMarketModel) -> None:
     ns = sf.n
     backers = np.flatnonzero(sf.alive[:ns] & (sf.backs[:ns] == VENDORS) & (sf.budget[:ns] > 0))
     for row in backers:
-        targets = np.flatnonzero(started & v.domestic[:nv] & (v.region[:nv] == sf.region[row]))
+        targets = np.flatnonzero(home_grown & (region_of == sf.region[row]))
         if targets.size == 0:
             continue
         amount = sf.budget[row] * v.capacity[targets] / v.capacity[targets].sum()
