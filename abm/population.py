@@ -17,6 +17,7 @@ import numpy as np
 
 from abm.calendar import parse_quarter
 from abm.data_tables import load_table
+from abm.kernels import matvec
 from abm.regions import CN, N_REGIONS, REGION_INDEX, REGIONS
 from abm.units import FLOP_PER_H100E_QUARTER, HOURS_PER_QUARTER, TRAINING_UTILISATION
 from agents.chip_vendor import DOMESTIC, INHOUSE, MERCHANT, ChipVendor
@@ -173,8 +174,8 @@ def _clouds(model: AIMarketModel) -> None:
         c.power_mw[i] = c.kw[i] / 1000.0 * 1.1
         c.kw_hist[i] = c.kw[i]
         c.book[i] = installed * OLD_FLEET_USD_PER_H100E * 0.5 / 1e9
-        useful = c.stock[i, : v.n] @ v.maturity[: v.n]
-        c.legacy_gap[i] = c.stock[i, : v.n] @ (v.maturity[: v.n] * legacy_shortfall)
+        useful = float(matvec(c.stock[i, : v.n], v.maturity[: v.n])[0])
+        c.legacy_gap[i] = matvec(c.stock[i, : v.n], v.maturity[: v.n] * legacy_shortfall)[0]
         c.internal[i] = useful * (0.8 if r["captive"] else 0.5)
         c.demand[i] = useful - c.internal[i]
         c.demand_hist[i] = c.demand[i]

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import mesa
 import numpy as np
 
+from abm.kernels import matvec
 from abm.markets.compute import lease_price
 from abm.regions import REGIONS
 from abm.table import Table
@@ -117,7 +118,7 @@ def useful_capacity(model: AIMarketModel) -> np.ndarray:
     """Useful H100e each cloud can run: installed chips x maturity, limited by built power."""
     c, v = model.clouds, model.vendors
     n = c.n
-    useful = (c.stock[:n] + c.leaked[:n]) @ v.maturity[: v.n]
+    useful = matvec(c.stock[:n] + c.leaked[:n], v.maturity[: v.n])
     powered = np.divide(c.power_mw[:n] * 1000.0, c.kw[:n], out=np.ones(n), where=c.kw[:n] > 0)
     return useful * np.minimum(powered, 1.0)
 
@@ -133,7 +134,7 @@ def set_training_utilisation(model: AIMarketModel) -> None:
     c, v, w = model.clouds, model.vendors, model.world
     n = c.n
     alive = c.alive[:n]
-    useful = float(((c.stock[:n] + c.leaked[:n]) @ v.maturity[: v.n])[alive].sum())
+    useful = float(matvec(c.stock[:n] + c.leaked[:n], v.maturity[: v.n])[alive].sum())
     gap = float(c.legacy_gap[:n][alive].sum())
     share = min(gap / useful, 1.0) if useful > 0 else 0.0
     w.training_utilisation = TRAINING_UTILISATION * (1.0 - share)

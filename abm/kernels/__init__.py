@@ -122,3 +122,36 @@ def total(a: np.ndarray) -> float:
             task_start[tasks + 2], task_n[tasks + 2] = start, half
             tasks += 3
     return 0.0 + sums[0]
+
+
+@kernel
+def matvec(a: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """``a @ x`` for a 2-D ``a`` (or ``a @ x`` of a 1-D ``a`` and ``x``, as ``a[None]``), each
+    row's products added from 0.0 in column order.
+
+    Replaces BLAS, whose kernel (picked per CPU by OpenBLAS) splits a dot product over SIMD
+    lanes and unrolled partial sums, so the same run rounded differently on different
+    machines. This order is fixed: the same bits on any x86-64 or ARM CPU.
+    """
+    a2 = a.reshape(-1, x.size)
+    out = np.empty(a2.shape[0])
+    for i in range(a2.shape[0]):
+        s = 0.0
+        for j in range(x.size):
+            s += a2[i, j] * x[j]
+        out[i] = s
+    return out
+
+
+@kernel
+def sum_columns_by_group(a: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
+    """``a @ onehot(group)``: each row's columns summed into their group (USD B, H100e, ...),
+    added from 0.0 in column order (a fixed order, unlike BLAS; see :func:`matvec`).
+    ``a`` (H, P) or (P,); ``group`` (P,) in [0, n_groups). Returns (H, n_groups) or (n_groups,).
+    """
+    a2 = a.reshape(-1, group.size)
+    out = np.zeros((a2.shape[0], n_groups))
+    for i in range(a2.shape[0]):
+        for j in range(group.size):
+            out[i, group[j]] += a2[i, j]
+    return out.reshape(a.shape[:-1] + (n_groups,))  # noqa: RUF005 (numba: no tuple unpacking)

@@ -16,6 +16,7 @@ import numpy as np
 
 from abm.catalogue import CHINA_ONLY, DOMESTIC, OWNER_ONLY
 from abm.kernels import chips as kernels
+from abm.kernels import matvec, sum_columns_by_group
 from abm.markets.chips import CONTROLLED
 from abm.network import CHIPS, EQUITY
 from abm.regions import CN, REGIONS
@@ -168,27 +169,28 @@ def run(model: AIMarketModel) -> None:
     c.capex[:nh] += spent
     c.backlog[:nh] = backlog  # unfilled licensed orders stay on the books
     model.ledger.money_out("grey_market", float(premium))
-    onehot = np.zeros((len(cat), nv))  # product -> vendor
-    onehot[np.arange(len(cat)), cat.vendor] = 1.0
-    revenue = receipts @ onehot
-    share_owed = owed @ onehot
-    production = production @ onehot
+    # Sums over each vendor's products (compiled, in a fixed order: see kernels.matvec).
+    by_vendor = sum_columns_by_group
+    revenue = by_vendor(receipts, cat.vendor, nv)
+    share_owed = by_vendor(owed, cat.vendor, nv)
+    production = by_vendor(production, cat.vendor, nv)
     v.cash[:nv] += revenue - share_owed - production
     model.ledger.money_out("governments", float(share_owed.sum()))
     model.ledger.money_out("foundry", float(production.sum()))
     v.revenue[:nv] = revenue
-    v.revenue_cn[:nv] = receipts_cn @ onehot
-    shipped = shipped_p @ onehot
+    v.revenue_cn[:nv] = by_vendor(receipts_cn, cat.vendor, nv)
+    shipped = by_vendor(shipped_p, cat.vendor, nv)
     v.shipped[:nv] = shipped
-    v.shipped_cn[:nv] = shipped_cn_p @ onehot
+    v.shipped_cn[:nv] = by_vendor(shipped_cn_p, cat.vendor, nv)
     v.cum_shipped[:nv] += shipped
-    legal_by_vendor, leaked_by_vendor = h_legal @ onehot, h_leak @ onehot
+    legal_by_vendor = by_vendor(h_legal, cat.vendor, nv)
+    leaked_by_vendor = by_vendor(h_leak, cat.vendor, nv)
     c.stock[:nh] += legal_by_vendor
     c.leaked[:nh] += leaked_by_vendor
     c.delivered[:nh] += legal_by_vendor + leaked_by_vendor
-    c.kw[:nh] += units @ kw_unit
+    c.kw[:nh] += matvec(units, kw_unit)
     c.book[:nh] += spent
-    delivered_useful = units @ useful
+    delivered_useful = matvec(units, useful)
     internal_share = np.divide(c.internal_budget[:nh], budget, out=np.zeros(nh), where=budget > 0)
     c.internal[:nh] += delivered_useful * internal_share
 
@@ -209,7 +211,7 @@ def run(model: AIMarketModel) -> None:
     st.h100e_delivered = float(installed + leaked)
     hyperscaler.note_deliveries(model, h_legal, h_leak)
     # Network: vendor -> cloud chip sales (value), one edge per pair.
-    pair = paid @ onehot  # (H, V)
+    pair = by_vendor(paid, cat.vendor, nv)  # (H, V)
     hi, vi = np.nonzero(pair > 0)
     model.flows.log(q, CHIPS, v.uid[vi], c.uid[hi], pair[hi, vi], v.region[vi], c.region[hi])
     v.demand_ratio[:nv] = np.where(started, ratio, 1.0)

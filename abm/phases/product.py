@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from abm.kernels import matvec
 from abm.kernels import product as kernels
 from abm.markets.product import demand_level
 from abm.regions import N_REGIONS
@@ -85,7 +86,7 @@ def run(model: AIMarketModel) -> None:
 
     # A model lab serves what its inference compute allows: the compute this quarter's demand
     # for its models needs, against what it leased for inference.
-    use_own = sh @ w.demand_model  # USD B of use of its models, own sales and API fees
+    use_own = matvec(sh, w.demand_model)  # USD B of use of its models, own sales and API fees
     use_fees = (sh * fees[None, :]).sum(axis=1)
     potential = use_own + use_fees
     needed = potential * model.inference_per_busd

@@ -170,30 +170,43 @@ def reference_deliver(
     c.backlog[:nh] = np.maximum(legal_spend.sum(axis=1) - pay_legal.sum(axis=1), 0.0) * 0.5
     model.ledger.money_out("grey_market", float(premium.sum()))
 
-    onehot = np.zeros((len(cat), nv))
-    onehot[np.arange(len(cat)), cat.vendor] = 1.0
-    revenue = (pay_legal.sum(axis=0) + pay_leak.sum(axis=0)) @ onehot
-    share_owed = (pay_legal * rev_share).sum(axis=0) @ onehot
+    def by_vendor(x: np.ndarray) -> np.ndarray:
+        """``x @ onehot(vendor)`` summed in product order (BLAS's order depends on the CPU)."""
+        if x.ndim == 1:
+            return np.bincount(cat.vendor, weights=x, minlength=nv)
+        out = np.zeros((x.shape[0], nv))
+        np.add.at(out, (slice(None), cat.vendor), x)
+        return out
+
+    def matvec(a: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """``a @ x``, each row summed in column order from 0.0."""
+        out = np.zeros(a.shape[0])
+        for j in range(x.size):
+            out = out + a[:, j] * x[j]
+        return out
+
+    revenue = by_vendor(pay_legal.sum(axis=0) + pay_leak.sum(axis=0))
+    share_owed = by_vendor((pay_legal * rev_share).sum(axis=0))
     cost = cat.unit_cost(model.quarter_index, cs.unit_cost_decline)
-    production = ((units_legal + units_leak).sum(axis=0) * cost / 1e9) @ onehot
+    production = by_vendor((units_legal + units_leak).sum(axis=0) * cost / 1e9)
     v.cash[:nv] += revenue - share_owed - production
     model.ledger.money_out("governments", float(share_owed.sum()))
     model.ledger.money_out("foundry", float(production.sum()))
     v.revenue[:nv] = revenue
-    v.revenue_cn[:nv] = pay_legal[is_cn].sum(axis=0) @ onehot
+    v.revenue_cn[:nv] = by_vendor(pay_legal[is_cn].sum(axis=0))
     h_legal = units_legal * h100e
     h_leak = units_leak * h100e
-    shipped = (h_legal.sum(axis=0) + h_leak.sum(axis=0)) @ onehot
+    shipped = by_vendor(h_legal.sum(axis=0) + h_leak.sum(axis=0))
     v.shipped[:nv] = shipped
-    v.shipped_cn[:nv] = h_legal[is_cn].sum(axis=0) @ onehot
+    v.shipped_cn[:nv] = by_vendor(h_legal[is_cn].sum(axis=0))
     v.cum_shipped[:nv] += shipped
 
-    c.stock[:nh] += h_legal @ onehot
-    c.leaked[:nh] += h_leak @ onehot
-    c.delivered[:nh] += h_legal @ onehot + h_leak @ onehot
-    c.kw[:nh] += (units_legal + units_leak) @ kw_unit
+    c.stock[:nh] += by_vendor(h_legal)
+    c.leaked[:nh] += by_vendor(h_leak)
+    c.delivered[:nh] += by_vendor(h_legal) + by_vendor(h_leak)
+    c.kw[:nh] += matvec(units_legal + units_leak, kw_unit)
     c.book[:nh] += spent
-    delivered_useful = (units_legal + units_leak) @ useful
+    delivered_useful = matvec(units_legal + units_leak, useful)
     internal_share = np.divide(c.internal_budget[:nh], budget, out=np.zeros(nh), where=budget > 0)
     c.internal[:nh] += delivered_useful * internal_share
 
@@ -214,7 +227,7 @@ def reference_deliver(
     st.h100e_delivered = float(h_legal.sum() + h_leak.sum())
     hyperscaler.note_deliveries(model, h_legal, h_leak)
     # Network: vendor -> cloud chip sales (value), one edge per pair.
-    pair = (pay_legal + pay_leak) @ onehot  # (H, V)
+    pair = by_vendor(pay_legal + pay_leak)  # (H, V)
     hi, vi = np.nonzero(pair > 0)
     model.flows.log(
         model.quarter_index, CHIPS, v.uid[vi], c.uid[hi], pair[hi, vi], v.region[vi], c.region[hi]

@@ -1,8 +1,8 @@
 """The product phase with compiled bookkeeping gives bit for bit what its numpy version gave.
 
-``reference_run`` is ``abm/phases/product.py`` as it was at commit 7020eed. Two models with the
-same seed run in lockstep, one with the reference phase; their lab tables and books must stay
-identical.
+``reference_run`` is ``abm/phases/product.py`` as it was at commit 7020eed, its matrix product
+summed in a fixed order (``_matvec``). Two models with the same seed run in lockstep, one with
+the reference phase; their lab tables and books must stay identical.
 """
 
 from __future__ import annotations
@@ -20,6 +20,14 @@ from agents.lab import APP
 
 if TYPE_CHECKING:
     pass
+
+
+def _matvec(a: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """``a @ x``, each row summed in column order from 0.0 (BLAS's order depends on the CPU)."""
+    out = np.zeros(a.shape[0])
+    for j in range(x.size):
+        out = out + a[:, j] * x[j]
+    return out
 
 
 def reference_market_frontier(model: AIMarketModel) -> np.ndarray:
@@ -71,13 +79,13 @@ def reference_run(model: AIMarketModel) -> None:
     # A model lab serves what its inference compute allows (new labs get one quarter's grace).
     # A model lab serves what its inference compute allows: the compute this quarter's demand
     # for its models needs, against what it leased for inference.
-    potential = sh @ w.demand_model + (sh * fees[None, :]).sum(axis=1)
+    potential = _matvec(sh, w.demand_model) + (sh * fees[None, :]).sum(axis=1)
     needed = potential * model.inference_per_busd
     served = np.where(needed > 0, np.minimum(labs.inf_got[m] / np.maximum(needed, 1e-12), 1.0), 1.0)
     labs.potential_revenue[m] = potential
     # Only the paid share of the use is revenue (Bass diffusion of paid adoption).
     paid = w.paid_share
-    own = (sh @ w.demand_model) * served * paid
+    own = (_matvec(sh, w.demand_model)) * served * paid
     fee_income = (sh * fees[None, :]).sum(axis=1) * served * paid
     fee_paid_by_market = (sh * served[:, None]).sum(axis=0) * fees
     fee_rate = np.divide(
