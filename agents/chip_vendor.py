@@ -4,16 +4,16 @@ AWS Trainium), DESIGN.md §3.
 Each quarter a vendor
 
 - prices its products cost-plus: launch markup times a scarcity factor that rises when orders
-  exceed packaging capacity and falls when they do not (:func:`reprice`);
+  exceed packaging capacity and falls when they do not (:func:`product_prices`,
+  :func:`after_market`);
 - grows capacity by investing a share of revenue, no faster than its foundry allows — the
   leading-edge ceiling for US vendors, a lower one for Chinese vendors that equipment
-  controls cut further (:func:`invest_in_capacity`);
+  controls cut further;
 - if it is a domestic Chinese vendor, improves its product from R&D spend and learning by
-  doing (cumulative shipments), up to a ceiling set by equipment controls
-  (:func:`improve_domestic`).
+  doing (cumulative shipments), up to a ceiling set by equipment controls.
 
 Software-ecosystem maturity (CUDA = 1) rises with the installed base and discounts the useful
-compute of the vendor's chips (:func:`update_maturity`).
+compute of the vendor's chips. :func:`after_market` does all of this once the market has cleared.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import mesa
 import numpy as np
 
+from abm.kernels import vendors as kernels
+from abm.ledger import ACCOUNT_INDEX
 from abm.regions import REGIONS
 from abm.table import Table
 
@@ -82,67 +84,83 @@ def product_prices(model: AIMarketModel) -> np.ndarray:
     """USD per unit of every product this quarter: unit cost x launch markup x scarcity,
     within the markup floor and ceiling."""
     cat, v, s = model.catalogue, model.vendors, model.scenario.chips
-    cost = cat.unit_cost(model.quarter_index, s.unit_cost_decline)
-    markup = np.clip(cat.base_markup * v.scarcity[cat.vendor], s.markup_floor, s.markup_ceiling)
-    return cost * markup
-
-
-def reprice(model: AIMarketModel) -> None:
-    """Scarcity pricing: the markup factor moves with orders over capacity."""
-    v, s = model.vendors, model.scenario.chips
-    n = v.n
-    ratio = np.clip(v.demand_ratio[:n], 0.5, 2.0)
-    # Vendors ration a shortage mostly by allocation, not price: the factor stays near 1.
-    v.scarcity[:n] = np.clip(v.scarcity[:n] * ratio**s.scarcity_elasticity, 0.6, 1.25)
-
-
-def invest_in_capacity(model: AIMarketModel) -> None:
-    """Add packaging capacity from a share of revenue (plus state grants), within foundry ceilings."""
-    v, s, pol = model.vendors, model.scenario.chips, model.policy
-    n = v.n
-    started = v.started[:n] <= model.quarter_index
-    invest = s.capacity_invest_share * v.revenue[:n] + v.subsidy[:n] * 0.5
-    invest = np.minimum(invest, np.maximum(v.cash[:n], 0.0))
-    invest = np.where(started & (v.demand_ratio[:n] > 1.0), invest, 0.0)  # expand into a shortage
-    units = invest * 1e9 / s.capacity_cost_usd_per_unit
-    ceiling = np.where(
-        v.region[:n] == REGIONS.index("CN"),
-        s.domestic_growth_ceiling * (1.0 - pol.equipment_capacity_cut),
-        s.foundry_growth_ceiling,
+    return kernels.product_prices(
+        cat.unit_cost(model.quarter_index, s.unit_cost_decline),
+        cat.base_markup,
+        v.scarcity,
+        cat.vendor,
+        float(s.markup_floor),
+        float(s.markup_ceiling),
     )
-    added = np.minimum(units, ceiling * v.capacity[:n])
-    spent = np.divide(added, units, out=np.zeros(n), where=units > 0) * invest
-    v.capacity[:n] += added
-    v.cash[:n] -= spent
-    model.ledger.money_out("foundry", float(spent.sum()))
 
 
-def improve_domestic(model: AIMarketModel) -> None:
-    """Domestic vendors: R&D and learning by doing raise performance, up to a ceiling that
-    equipment controls cut (a share of the best merchant chip on sale)."""
+def after_market(model: AIMarketModel, home_grown: np.ndarray) -> None:
+    """Each vendor's moves after the chip market has cleared, in this order:
+
+    - **reprice** (scarcity pricing): the markup factor moves with orders over capacity,
+      ``clip(ratio, 0.5, 2) ** scarcity_elasticity``, and stays within [0.6, 1.25] — vendors
+      ration a shortage mostly by allocation, not price;
+    - **invest in capacity**: a started vendor facing a shortage adds packaging capacity from
+      ``capacity_invest_share`` of revenue plus half its state grants (at most its cash), no
+      faster than its foundry allows — ``foundry_growth_ceiling`` a quarter, or for Chinese
+      vendors ``domestic_growth_ceiling`` cut by equipment controls;
+    - **improve** (domestic vendors, ``home_grown``): R&D (``domestic_rd_share`` of revenue,
+      a base budget and half the grants, at most the cash left) and learning by doing
+      (cumulative shipments, ``domestic_learning`` per doubling) raise performance, up to a
+      ceiling that equipment controls cut (``domestic_ceiling_share`` of the best merchant chip
+      on sale);
+    - **maturity**: software maturity rises with the installed base,
+      ``floor + (1 - floor)(1 - e^(-base / ecosystem_scale_h100e))``.
+
+    Compiled (``abm.kernels.vendors``); the powers, logarithms and exponentials stay in numpy.
+    """
     v, s, pol, cat = model.vendors, model.scenario.chips, model.policy, model.catalogue
     n = v.n
-    rows = np.flatnonzero(v.domestic[:n] & (v.started[:n] <= model.quarter_index))
-    if rows.size == 0:
-        return
-    rd = s.domestic_rd_share * v.revenue[rows] + v.rd_base[rows] + 0.5 * v.subsidy[rows]
-    rd = np.minimum(rd, np.maximum(v.cash[rows], 0.0))
-    v.cash[rows] -= rd
-    model.ledger.money_out("wages", float(rd.sum()))
-    learning_exp = np.log2(1.0 + s.domestic_learning)
-    before = np.maximum(v.cum_shipped[rows] - v.shipped[rows], 1.0)
-    learn = (v.cum_shipped[rows] / before) ** learning_exp
-    research = 1.0 + s.domestic_rd_gain * np.log10(1.0 + rd / 0.025)
-    on_sale = cat.available(model.quarter_index) & ~cat.domestic_row
-    best_merchant = float(cat.tflops[on_sale].max()) if on_sale.any() else float(v.perf[rows].max())
-    ceiling = s.domestic_ceiling_share * (1.0 - pol.equipment_ceiling_cut) * best_merchant
-    v.perf[rows] = np.minimum(v.perf[rows] * research * learn, np.maximum(ceiling, v.perf[rows]))
-    cat.tflops[cat.domestic_row] = v.perf[cat.vendor[cat.domestic_row]]
-
-
-def update_maturity(model: AIMarketModel) -> None:
-    """Software maturity rises with the installed base: floor + (1 - floor)(1 - e^(-base/scale))."""
-    v, s = model.vendors, model.scenario.chips
-    n = v.n
-    closing = 1.0 - np.exp(-v.cum_shipped[:n] / s.ecosystem_scale_h100e)
-    v.maturity[:n] = v.floor[:n] + (1.0 - v.floor[:n]) * closing
+    q = model.quarter_index
+    ratio, rows, _, learn_base, rd_arg = kernels.invest_and_research(
+        q,
+        home_grown,
+        v.started[:n],
+        v.region[:n],
+        v.revenue[:n],
+        v.subsidy[:n],
+        v.cash[:n],
+        v.demand_ratio[:n],
+        v.capacity[:n],
+        float(s.capacity_invest_share),
+        float(s.capacity_cost_usd_per_unit),
+        REGIONS.index("CN"),
+        float(s.domestic_growth_ceiling * (1.0 - pol.equipment_capacity_cut)),
+        float(s.foundry_growth_ceiling),
+        float(s.domestic_rd_share),
+        v.rd_base[:n],
+        v.cum_shipped[:n],
+        v.shipped[:n],
+        model.ledger.outflow,
+        ACCOUNT_INDEX["foundry"],
+        ACCOUNT_INDEX["wages"],
+    )
+    if rows.size:
+        learn = learn_base ** np.log2(1.0 + s.domestic_learning)
+        log10_rd = np.log10(rd_arg)
+    else:
+        learn = log10_rd = rd_arg
+    kernels.finish_quarter(
+        v.scarcity[:n],
+        ratio**s.scarcity_elasticity,
+        rows,
+        v.perf[:n],
+        learn,
+        log10_rd,
+        float(s.domestic_rd_gain),
+        float(s.domestic_ceiling_share * (1.0 - pol.equipment_ceiling_cut)),
+        q,
+        cat.first,
+        cat.last,
+        cat.domestic_row,
+        cat.tflops,
+        cat.vendor,
+        v.maturity[:n],
+        v.floor[:n],
+        np.exp(-v.cum_shipped[:n] / s.ecosystem_scale_h100e),
+    )

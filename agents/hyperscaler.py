@@ -21,7 +21,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import mesa
 import numpy as np
 
+from abm.kernels import clouds as kernels
 from abm.kernels import matvec
+from abm.ledger import ACCOUNT_INDEX
 from abm.markets.compute import lease_price
 from abm.regions import REGIONS
 from abm.table import Table
@@ -118,9 +120,9 @@ def useful_capacity(model: AIMarketModel) -> np.ndarray:
     """Useful H100e each cloud can run: installed chips x maturity, limited by built power."""
     c, v = model.clouds, model.vendors
     n = c.n
-    useful = matvec(c.stock[:n] + c.leaked[:n], v.maturity[: v.n])
-    powered = np.divide(c.power_mw[:n] * 1000.0, c.kw[:n], out=np.ones(n), where=c.kw[:n] > 0)
-    return useful * np.minimum(powered, 1.0)
+    return kernels.useful_capacity(
+        c.stock[:n], c.leaked[:n], v.maturity[: v.n], c.power_mw[:n], c.kw[:n]
+    )
 
 
 def set_training_utilisation(model: AIMarketModel) -> None:
@@ -145,10 +147,15 @@ def accrue_cash_flows(model: AIMarketModel) -> None:
     """Parents' cash flows grow; a share is set aside for strategic stakes in labs."""
     c, s = model.clouds, model.scenario.investors
     n = c.n
-    c.opcf[:n] *= c.opcf_growth[:n]
-    add = np.where(c.alive[:n], s.hyperscaler_strategic_share * c.opcf[:n], 0.0)
-    c.strategic[:n] += add
-    model.ledger.money_in("parents", float(add.sum()))
+    kernels.accrue(
+        c.alive[:n],
+        c.opcf[:n],
+        c.opcf_growth[:n],
+        c.strategic[:n],
+        float(s.hyperscaler_strategic_share),
+        model.ledger.inflow,
+        ACCOUNT_INDEX["parents"],
+    )
 
 
 def plan_capex(model: AIMarketModel) -> None:
@@ -156,125 +163,97 @@ def plan_capex(model: AIMarketModel) -> None:
 
     Uses ``best_price`` and ``new_kw`` (set by the chip phase from the products each cloud may
     buy now) to turn a capacity gap into dollars and megawatts.
+
+    - Capacity for labs: a cloud extrapolates the lab demand it saw (its growth over a year,
+      capped, over ``expansion_horizon_quarters``), or its partners' plans if larger, plus
+      ``capacity_headroom``. It builds for labs only while leasing pays: a cloud whose price no
+      longer covers the cost of new capacity waits (captives build for their lab regardless).
+      What it has now survives the horizon at ``1 - 1 / chip_life_quarters`` a quarter, and
+      orders not yet filled count; the rest is the gap, bought at its best price.
+    - Own AI workloads (search, ads, feeds, assistants) grow with AI spending worldwide: these
+      firms match their global peers whatever their home market's models can do.
+    - Public AI supercomputers are ordered in the quarter they come online, for their own
+      users, at what a raw H100e cost on average last quarter; what has not arrived is ordered
+      again.
+    - Power for the target fleet at the kW per useful H100e of today's best buy, with a lead
+      time: ordered for the fleet expected when it comes online (today's fleet plus this order,
+      grown at the fleet's own pace over the lead time).
+    - Financing: parents' cash flow (up to ``ai_capex_share_max`` of it), the state for public
+      systems, prepayments from the lab a captive data centre serves (credited as compute, up
+      to half its cash), then debt (up to ``debt_capacity_years`` of lease revenue and parent
+      cash flow). Power is paid first (it has the lead time), then chips.
+
+    Compiled (``abm.kernels.clouds``); the powers stay in numpy between the two kernels.
     """
     c, s = model.clouds, model.scenario.clouds
     n = c.n
-    alive = c.alive[:n]
-    life = s.chip_life_quarters
     horizon = s.expansion_horizon_quarters
-    # Capacity for labs: extrapolate the lab demand it saw, or its partners' plans if larger.
-    leasable = np.maximum(useful_capacity(model) - c.internal[:n], 0.0)
-    now = c.demand[:n]
-    year_ago = c.demand_hist[:n, model.ring_slot_year_ago()]
-    growth = np.clip(
-        np.divide(now, year_ago, out=np.ones(n), where=year_ago > 0), 1.0, s.demand_growth_cap
+    leasable, growth, fleet_growth = kernels.capex_bases(
+        useful_capacity(model),
+        c.internal[:n],
+        c.demand[:n],
+        c.demand_hist[:n, model.ring_slot_year_ago()],
+        float(s.demand_growth_cap),
+        c.kw[:n],
+        c.kw_hist[:n, model.ring_slot_year_ago()],
+        c.public[:n],
     )
-    target = np.maximum(now * growth ** (horizon / 4.0), c.contracted[:n]) * (
-        1.0 + s.capacity_headroom
-    )
-    # Build for labs only while leasing pays: a cloud whose price no longer covers the cost of
-    # new capacity waits (captives build for their lab regardless).
-    pays = (c.price[:n] >= c.cost[:n]) | c.captive[:n]
-    target = np.where(pays, target, np.minimum(target, leasable))
-    surviving = leasable * (1.0 - 1.0 / life) ** horizon
-    best_price = c.best_price[:n]
-    backlog_useful = c.backlog[:n] / np.maximum(best_price, 1e-12)
-    gap = np.maximum(target - surviving - backlog_useful, 0.0)
-    # Own AI workloads (search, ads, feeds, assistants) grow with AI spending worldwide: these
-    # firms match their global peers whatever their home market's models can do.
-    own_share = np.minimum(
+    lead = min(s.power_lead_quarters, MAX_LEAD - 1)
+    own_share = min(
         s.baseline_ai_capex_share * model.demand_growth_global() ** s.internal_ai_elasticity,
         s.internal_ai_share_max,
     )
-    internal_budget = own_share * c.opcf[:n]
-    # Public AI supercomputers are ordered in the quarter they come online, for their own users,
-    # at what a raw H100e cost on average last quarter; what has not arrived is ordered again.
-    public = c.public[:n]
     due = model.public_due.get(model.quarter_index)
-    if due is not None:
-        c.public_owed[:n] += due[:n]
-    unit_price = model.world.h100e_unit_price or best_price
-    internal_budget = np.where(public, c.public_owed[:n] * unit_price, internal_budget)
-    backlog = np.where(public, 0.0, c.backlog[:n])
-    chips = np.where(alive, gap * best_price + internal_budget + backlog, 0.0)
-    internal_new = internal_budget / np.maximum(best_price, 1e-12)
-    # Power for the target fleet at the kW per useful H100e of today's best buy, with a lead time.
-    # Power is ordered for the fleet expected when it comes online: today's fleet plus this
-    # order, grown at the fleet's own pace over the lead time.
-    kw_year_ago = c.kw_hist[:n, model.ring_slot_year_ago()]
-    fleet_growth = np.clip(
-        np.divide(c.kw[:n], kw_year_ago, out=np.ones(n), where=kw_year_ago > 0), 1.0, 3.0
+    kernels.plan_capex(
+        c.alive[:n],
+        c.captive[:n],
+        c.public[:n],
+        c.parent_lab[:n],
+        leasable,
+        growth ** (horizon / 4.0),
+        fleet_growth ** (lead / 4.0),
+        float(1.0 + s.capacity_headroom),
+        float((1.0 - 1.0 / s.chip_life_quarters) ** horizon),
+        float(own_share),
+        float(model.world.h100e_unit_price or 0.0),
+        _EMPTY if due is None else np.ascontiguousarray(due[:n], np.float64),
+        int(lead),
+        float(s.dc_capex_busd_per_mw),
+        float(s.ai_capex_share_max),
+        float(s.debt_capacity_years * 4.0),
+        tuple(getattr(c, f)[:n] for f in _CAPEX_COLUMNS),
+        model.labs.cash,
+        model.labs.prepaid,
+        model.ledger.inflow,
+        model.ledger.outflow,
+        _CAPEX_ACCOUNTS,
     )
-    fleet_growth[public] = 1.0  # a public system's hall is built with it
-    lead = min(s.power_lead_quarters, MAX_LEAD - 1)
-    mw_needed = (
-        (c.kw[:n] + (gap + internal_new) * c.new_kw[:n]) / 1000.0 * fleet_growth ** (lead / 4.0)
-    )
-    mw_coming = c.power_mw[:n] + c.pipeline[:n].sum(axis=1)
-    new_mw = np.where(alive, np.maximum(mw_needed - mw_coming, 0.0), 0.0)
-    power_cost = new_mw * s.dc_capex_busd_per_mw
-    need = chips + power_cost
-    _finance(model, need)
-    # Spend what could be financed: power first (it has the lead time), then chips.
-    afford = np.maximum(c.cash[:n], 0.0)
-    power_paid = np.minimum(power_cost, afford)
-    scale = np.divide(power_paid, power_cost, out=np.ones(n), where=power_cost > 0)
-    c.pipeline[:n, lead] += np.where(public, 0.0, new_mw * scale)
-    c.power_mw[:n] += np.where(public, new_mw * scale, 0.0)
-    c.cash[:n] -= power_paid
-    model.ledger.money_out("dc_builders", float(power_paid.sum()))
-    c.chip_budget[:n] = np.minimum(chips, np.maximum(c.cash[:n], 0.0))
-    c.capex[:n] = power_paid
-    c.internal_budget[:n] = np.minimum(internal_budget, c.chip_budget[:n])
 
 
-def note_deliveries(model: AIMarketModel, h_legal: np.ndarray, h_leak: np.ndarray) -> None:
-    """After the chip market: what public systems still await, and the going price of an H100e.
-
-    ``h_legal`` and ``h_leak`` are the raw H100e each cloud received, by product (clouds x
-    products). Reads ``model.stats.chip_spend`` and ``h100e_delivered`` of this quarter.
-    """
-    c, st = model.clouds, model.stats
-    public = np.flatnonzero(c.public[: c.n])
-    if public.size:
-        arrived = h_legal[public].sum(axis=1) + h_leak[public].sum(axis=1)
-        c.public_owed[public] = np.maximum(c.public_owed[public] - arrived, 0.0)
-    if st.h100e_delivered > 0:
-        model.world.h100e_unit_price = st.chip_spend / st.h100e_delivered
-
-
-def _finance(model: AIMarketModel, need: np.ndarray) -> None:
-    """Raise cash for ``need``: parent cash flow, then captive prepayments, then debt.
-
-    The state pays for its public supercomputers outright.
-    """
-    c, s, labs = model.clouds, model.scenario.clouds, model.labs
-    n = c.n
-    short = np.maximum(need - c.cash[:n], 0.0)
-    parent = np.minimum(short, s.ai_capex_share_max * c.opcf[:n])
-    c.cash[:n] += parent
-    model.ledger.money_in("parents", float(parent.sum()))
-    short -= parent
-    state = np.where(c.public[:n], short, 0.0)
-    c.cash[:n] += state
-    model.ledger.money_in("states", float(state.sum()))
-    short -= state
-    # A captive data centre draws prepayments from the lab it serves (credited as compute).
-    cap_rows = np.flatnonzero(c.captive[:n] & (c.parent_lab[:n] >= 0) & (short > 0))
-    if cap_rows.size:
-        lab_rows = c.parent_lab[cap_rows]
-        prepay = np.minimum(short[cap_rows], 0.5 * np.maximum(labs.cash[lab_rows], 0.0))
-        labs.cash[lab_rows] -= prepay
-        labs.prepaid[lab_rows] += prepay
-        c.cash[cap_rows] += prepay
-        short[cap_rows] -= prepay
-    room = np.maximum(
-        s.debt_capacity_years * 4.0 * (c.lease_rev[:n] + c.opcf[:n]) - c.debt[:n], 0.0
-    )
-    borrow = np.minimum(short, room)
-    c.cash[:n] += borrow
-    c.debt[:n] += borrow
-    model.ledger.money_in("lenders", float(borrow.sum()))
+_EMPTY = np.empty(0)
+_CAPEX_COLUMNS = (
+    "contracted",
+    "demand",
+    "price",
+    "cost",
+    "best_price",
+    "backlog",
+    "opcf",
+    "public_owed",
+    "kw",
+    "new_kw",
+    "power_mw",
+    "pipeline",
+    "cash",
+    "debt",
+    "lease_rev",
+    "chip_budget",
+    "capex",
+    "internal_budget",
+)
+_CAPEX_ACCOUNTS = np.array(
+    [ACCOUNT_INDEX[a] for a in ("parents", "states", "lenders", "dc_builders")], dtype=np.int64
+)
 
 
 def set_prices(model: AIMarketModel) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from abm.kernels import kernel, maximum, minimum, total
+from abm.kernels import kernel, matvec, maximum, minimum, sum_columns_by_group, total
 
 
 @kernel
@@ -340,3 +340,165 @@ def clear_orders(
         ratio,
         totals,
     )
+
+
+@kernel
+def deliver(
+    units: np.ndarray,
+    h_legal: np.ndarray,
+    h_leak: np.ndarray,
+    paid: np.ndarray,
+    spent: np.ndarray,
+    backlog: np.ndarray,
+    receipts: np.ndarray,
+    owed: np.ndarray,
+    production: np.ndarray,
+    receipts_cn: np.ndarray,
+    shipped_p: np.ndarray,
+    shipped_cn_p: np.ndarray,
+    ratio: np.ndarray,
+    vendor_of: np.ndarray,
+    kw_unit: np.ndarray,
+    useful: np.ndarray,
+    h100e: np.ndarray,
+    domestic: np.ndarray,
+    is_cn: np.ndarray,
+    budget: np.ndarray,
+    started: np.ndarray,
+    c: tuple,
+    v: tuple,
+    outflow: np.ndarray,
+    accounts: np.ndarray,
+    premium: float,
+) -> tuple:
+    """Payments, installation and bookkeeping for the units that ship (the outputs of
+    :func:`clear_orders`), and what public systems still await.
+
+    ``c``: the cloud columns (cash, chip_spend, capex, backlog, stock, leaked, delivered, kw,
+    book, internal, internal_budget, public, public_owed, uid, region) and ``v`` the vendor
+    columns (cash, revenue, revenue_cn, shipped, shipped_cn, cum_shipped, demand_ratio, uid,
+    region), updated in place. Sums over a vendor's products run in product order
+    (:func:`abm.kernels.sum_columns_by_group`), the ledger's grey-market, governments and
+    foundry accounts (``accounts``) are booked in that order.
+
+    Returns the totals (H100e shipped, cards installed in China from domestic and from foreign
+    vendors, cards leaked, USD B spent) and the chip-sale flows, one per (cloud, vendor) pair
+    with a positive value in row-major order: vendor uid, cloud uid, USD B, vendor region,
+    cloud region.
+    """
+    (
+        c_cash,
+        chip_spend,
+        capex,
+        c_backlog,
+        stock,
+        leaked,
+        delivered,
+        kw,
+        book,
+        internal,
+        internal_budget,
+        public,
+        public_owed,
+        c_uid,
+        c_region,
+    ) = c
+    (
+        v_cash,
+        revenue_v,
+        revenue_cn_v,
+        shipped_v,
+        shipped_cn_v,
+        cum_shipped,
+        demand_ratio,
+        v_uid,
+        v_region,
+    ) = v
+    grey, governments, foundry = accounts[0], accounts[1], accounts[2]
+    n_h, n_p = units.shape
+    n_v = v_cash.size
+    for h in range(n_h):
+        c_cash[h] = c_cash[h] - spent[h]
+        chip_spend[h] = spent[h]
+        capex[h] = capex[h] + spent[h]
+        c_backlog[h] = backlog[h]
+    outflow[grey] += premium
+    revenue = sum_columns_by_group(receipts, vendor_of, n_v)
+    share_owed = sum_columns_by_group(owed, vendor_of, n_v)
+    cost = sum_columns_by_group(production, vendor_of, n_v)
+    revenue_cn = sum_columns_by_group(receipts_cn, vendor_of, n_v)
+    shipped = sum_columns_by_group(shipped_p, vendor_of, n_v)
+    shipped_cn = sum_columns_by_group(shipped_cn_p, vendor_of, n_v)
+    for j in range(n_v):
+        v_cash[j] = v_cash[j] + (revenue[j] - share_owed[j] - cost[j])
+    outflow[governments] += total(share_owed)
+    outflow[foundry] += total(cost)
+    for j in range(n_v):
+        revenue_v[j] = revenue[j]
+        revenue_cn_v[j] = revenue_cn[j]
+        shipped_v[j] = shipped[j]
+        shipped_cn_v[j] = shipped_cn[j]
+        cum_shipped[j] = cum_shipped[j] + shipped[j]
+    legal_by_vendor = sum_columns_by_group(h_legal, vendor_of, n_v)
+    leaked_by_vendor = sum_columns_by_group(h_leak, vendor_of, n_v)
+    kw_added = matvec(units, kw_unit)
+    useful_added = matvec(units, useful)
+    for h in range(n_h):
+        for j in range(n_v):
+            stock[h, j] = stock[h, j] + legal_by_vendor[h, j]
+            leaked[h, j] = leaked[h, j] + leaked_by_vendor[h, j]
+            delivered[h, j] = delivered[h, j] + (legal_by_vendor[h, j] + leaked_by_vendor[h, j])
+        kw[h] = kw[h] + kw_added[h]
+        book[h] = book[h] + spent[h]
+        share = internal_budget[h] / budget[h] if budget[h] > 0 else 0.0
+        internal[h] = internal[h] + useful_added[h] * share
+    # Cards in China, domestic and foreign: ``(h_legal[is_cn] / h100e)[:, mask]`` sums in
+    # numpy's column-major order; cards leaked sum over every (cloud, product) in row order.
+    cards = np.empty(n_h * n_p)
+    totals = np.empty(5)
+    for d in range(2):
+        k = 0
+        for p in range(n_p):
+            if domestic[p] == (d == 0):
+                for h in range(n_h):
+                    if is_cn[h]:
+                        cards[k] = h_legal[h, p] / h100e[p]
+                        k += 1
+        totals[1 + d] = total(cards[:k])
+    k = 0
+    for h in range(n_h):
+        for p in range(n_p):
+            cards[k] = h_leak[h, p] / h100e[p]
+            k += 1
+    totals[3] = total(cards[:k])
+    totals[0] = total(shipped)
+    totals[4] = total(spent)
+    # Public systems: what arrived (licensed and grey) comes off what they still await.
+    for h in range(n_h):
+        if public[h]:
+            arrived = total(h_legal[h]) + total(h_leak[h])
+            public_owed[h] = maximum(public_owed[h] - arrived, 0.0)
+    pair = sum_columns_by_group(paid, vendor_of, n_v)
+    n_flows = 0
+    for h in range(n_h):
+        for j in range(n_v):
+            if pair[h, j] > 0:
+                n_flows += 1
+    src = np.empty(n_flows, np.int64)
+    dst = np.empty(n_flows, np.int64)
+    amount = np.empty(n_flows)
+    src_region = np.empty(n_flows, np.int64)
+    dst_region = np.empty(n_flows, np.int64)
+    k = 0
+    for h in range(n_h):
+        for j in range(n_v):
+            if pair[h, j] > 0:
+                src[k] = v_uid[j]
+                dst[k] = c_uid[h]
+                amount[k] = pair[h, j]
+                src_region[k] = v_region[j]
+                dst_region[k] = c_region[h]
+                k += 1
+    for j in range(n_v):
+        demand_ratio[j] = ratio[j] if started[j] else 1.0
+    return totals, src, dst, amount, src_region, dst_region

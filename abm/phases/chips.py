@@ -16,7 +16,9 @@ import numpy as np
 
 from abm.catalogue import CHINA_ONLY, DOMESTIC, OWNER_ONLY
 from abm.kernels import chips as kernels
-from abm.kernels import matvec, sum_columns_by_group
+from abm.kernels import total
+from abm.kernels import vendors as vendor_kernels
+from abm.ledger import ACCOUNT_INDEX
 from abm.markets.chips import CONTROLLED
 from abm.network import CHIPS, EQUITY
 from abm.regions import CN, REGIONS
@@ -27,40 +29,45 @@ if TYPE_CHECKING:
     from abm.model import AIMarketModel
 
 
-def support_vendors(model: AIMarketModel) -> None:
-    """State grants and state funds (China's Big Fund) go to domestic vendors, by capacity."""
-    v, sf, pol = model.vendors, model.sovereigns, model.policy
-    nv = v.n
-    v.subsidy[:nv] = 0.0
-    home_grown = (v.started[:nv] <= model.quarter_index) & v.domestic[:nv]
-    region_of = v.region[:nv]
-    for region in np.flatnonzero(pol.vendor_subsidy > 0):
-        rows = np.flatnonzero(home_grown & (region_of == region))
-        if rows.size:
-            grant = pol.vendor_subsidy[region] * v.capacity[rows] / v.capacity[rows].sum()
-            v.cash[rows] += grant
-            v.subsidy[rows] += grant
-            model.ledger.money_in("states", float(grant.sum()))
-    ns = sf.n
-    backers = np.flatnonzero(sf.alive[:ns] & (sf.backs[:ns] == VENDORS) & (sf.budget[:ns] > 0))
-    for row in backers:
-        targets = np.flatnonzero(home_grown & (region_of == sf.region[row]))
-        if targets.size == 0:
-            continue
-        amount = sf.budget[row] * v.capacity[targets] / v.capacity[targets].sum()
-        sf.dry_powder[row] -= amount.sum()
-        sf.invested[row] += amount.sum()
-        v.cash[targets] += amount
-        v.subsidy[targets] += amount
-        model.stats.sovereign_funding += float(amount.sum())
+def support_vendors(model: AIMarketModel, home_grown: np.ndarray) -> None:
+    """State grants and state funds (China's Big Fund) go to domestic vendors that have
+    started selling (``home_grown``), by capacity.
+
+    Compiled (``abm.kernels.vendors.support``); each fund's investments are logged as equity
+    flows here.
+    """
+    v, sf = model.vendors, model.sovereigns
+    nv, ns = v.n, sf.n
+    funds, counts, targets, amounts = vendor_kernels.support(
+        home_grown,
+        v.region[:nv],
+        v.capacity[:nv],
+        v.cash[:nv],
+        v.subsidy[:nv],
+        model.policy.vendor_subsidy,
+        sf.alive[:ns],
+        sf.backs[:ns],
+        VENDORS,
+        sf.region[:ns],
+        sf.budget[:ns],
+        sf.dry_powder[:ns],
+        sf.invested[:ns],
+        model.ledger.inflow,
+        ACCOUNT_INDEX["states"],
+    )
+    start = 0
+    for row, k in zip(funds.tolist(), counts.tolist(), strict=True):
+        t, amount = targets[start : start + k], amounts[start : start + k]
+        start += k
+        model.stats.sovereign_funding += float(total(amount))
         model.flows.log(
             model.quarter_index,
             EQUITY,
-            np.full(targets.size, sf.uid[row]),
-            v.uid[targets],
+            np.full(k, sf.uid[row]),
+            v.uid[t],
             amount,
-            np.full(targets.size, sf.region[row]),
-            v.region[targets],
+            np.full(k, sf.region[row]),
+            v.region[t],
         )
 
 
@@ -71,7 +78,8 @@ def run(model: AIMarketModel) -> None:
     cs = model.scenario.chips
     nh, nv = c.n, v.n
     hyperscaler.accrue_cash_flows(model)
-    support_vendors(model)
+    home_grown = vendor_kernels.home_grown(q, v.started[:nv], v.domestic[:nv])
+    support_vendors(model, home_grown)
 
     started = v.started[:nv] <= q
     on_sale = cat.available(q) & started[cat.vendor]
@@ -162,40 +170,43 @@ def run(model: AIMarketModel) -> None:
     )
     premium, installed, leaked, barred, cn_domestic, cn_foreign = totals
 
-    # Payments, installation and bookkeeping for the units that ship.
+    # Payments, installation and bookkeeping for the units that ship (compiled): clouds pay
+    # and install, vendors book revenue, revenue shares and production cost, public systems
+    # count what arrived, and each (cloud, vendor) pair with a sale becomes a network flow.
     st = model.stats
-    c.cash[:nh] -= spent
-    c.chip_spend[:nh] = spent
-    c.capex[:nh] += spent
-    c.backlog[:nh] = backlog  # unfilled licensed orders stay on the books
-    model.ledger.money_out("grey_market", float(premium))
-    # Sums over each vendor's products (compiled, in a fixed order: see kernels.matvec).
-    by_vendor = sum_columns_by_group
-    revenue = by_vendor(receipts, cat.vendor, nv)
-    share_owed = by_vendor(owed, cat.vendor, nv)
-    production = by_vendor(production, cat.vendor, nv)
-    v.cash[:nv] += revenue - share_owed - production
-    model.ledger.money_out("governments", float(share_owed.sum()))
-    model.ledger.money_out("foundry", float(production.sum()))
-    v.revenue[:nv] = revenue
-    v.revenue_cn[:nv] = by_vendor(receipts_cn, cat.vendor, nv)
-    shipped = by_vendor(shipped_p, cat.vendor, nv)
-    v.shipped[:nv] = shipped
-    v.shipped_cn[:nv] = by_vendor(shipped_cn_p, cat.vendor, nv)
-    v.cum_shipped[:nv] += shipped
-    legal_by_vendor = by_vendor(h_legal, cat.vendor, nv)
-    leaked_by_vendor = by_vendor(h_leak, cat.vendor, nv)
-    c.stock[:nh] += legal_by_vendor
-    c.leaked[:nh] += leaked_by_vendor
-    c.delivered[:nh] += legal_by_vendor + leaked_by_vendor
-    c.kw[:nh] += matvec(units, kw_unit)
-    c.book[:nh] += spent
-    delivered_useful = matvec(units, useful)
-    internal_share = np.divide(c.internal_budget[:nh], budget, out=np.zeros(nh), where=budget > 0)
-    c.internal[:nh] += delivered_useful * internal_share
+    shipped_total, cn_domestic_cards, cn_imported_cards, cn_leaked_cards, spend = (
+        out := kernels.deliver(
+            units,
+            h_legal,
+            h_leak,
+            paid,
+            spent,
+            backlog,
+            receipts,
+            owed,
+            production,
+            receipts_cn,
+            shipped_p,
+            shipped_cn_p,
+            ratio,
+            cat.vendor,
+            kw_unit,
+            useful,
+            h100e,
+            domestic_p,
+            is_cn,
+            budget,
+            started,
+            tuple(getattr(c, f)[:nh] for f in _DELIVERY_CLOUD),
+            tuple(getattr(v, f)[:nv] for f in _DELIVERY_VENDOR),
+            model.ledger.outflow,
+            _DELIVERY_ACCOUNTS,
+            float(premium),
+        )
+    )[0].tolist()
 
     # Chip accounting (DESIGN.md §10): shipped = installed + leaked, and nothing barred is licensed.
-    st.chips_shipped_h100e += float(shipped.sum())
+    st.chips_shipped_h100e += shipped_total
     st.chips_installed_h100e += float(installed)
     st.chips_leaked_h100e += float(leaked)
     st.barred_licensed_units += float(barred)
@@ -203,20 +214,47 @@ def run(model: AIMarketModel) -> None:
     st.cn_imported_h100e = float(cn_foreign)
     st.cn_leaked_h100e = float(leaked)
     # The same flows in cards, IDC's unit (T7): a card counts once whatever its H100e.
-    cards_cn = h_legal[is_cn] / h100e
-    st.cn_domestic_cards = float(cards_cn[:, domestic_p].sum())
-    st.cn_imported_cards = float(cards_cn[:, ~domestic_p].sum())
-    st.cn_leaked_cards = float((h_leak / h100e).sum())
-    st.chip_spend = float(spent.sum())
+    st.cn_domestic_cards = cn_domestic_cards
+    st.cn_imported_cards = cn_imported_cards
+    st.cn_leaked_cards = cn_leaked_cards
+    st.chip_spend = spend
     st.h100e_delivered = float(installed + leaked)
-    hyperscaler.note_deliveries(model, h_legal, h_leak)
+    if st.h100e_delivered > 0:  # the going price of a raw H100e, for public systems' orders
+        model.world.h100e_unit_price = st.chip_spend / st.h100e_delivered
     # Network: vendor -> cloud chip sales (value), one edge per pair.
-    pair = by_vendor(paid, cat.vendor, nv)  # (H, V)
-    hi, vi = np.nonzero(pair > 0)
-    model.flows.log(q, CHIPS, v.uid[vi], c.uid[hi], pair[hi, vi], v.region[vi], c.region[hi])
-    v.demand_ratio[:nv] = np.where(started, ratio, 1.0)
+    model.flows.log(q, CHIPS, *out[1:])
 
-    chip_vendor.reprice(model)
-    chip_vendor.invest_in_capacity(model)
-    chip_vendor.improve_domestic(model)
-    chip_vendor.update_maturity(model)
+    chip_vendor.after_market(model, home_grown)
+
+
+_DELIVERY_CLOUD = (
+    "cash",
+    "chip_spend",
+    "capex",
+    "backlog",
+    "stock",
+    "leaked",
+    "delivered",
+    "kw",
+    "book",
+    "internal",
+    "internal_budget",
+    "public",
+    "public_owed",
+    "uid",
+    "region",
+)
+_DELIVERY_VENDOR = (
+    "cash",
+    "revenue",
+    "revenue_cn",
+    "shipped",
+    "shipped_cn",
+    "cum_shipped",
+    "demand_ratio",
+    "uid",
+    "region",
+)
+_DELIVERY_ACCOUNTS = np.array(
+    [ACCOUNT_INDEX[a] for a in ("grey_market", "governments", "foundry")], dtype=np.int64
+)
