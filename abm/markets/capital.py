@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from abm.kernels import capital as kernels
+from abm.kernels import negotiation
 
 
 @dataclass(frozen=True)
@@ -133,18 +134,13 @@ def region_layout(
     ask_region: np.ndarray, ask_amount: np.ndarray, n_regions: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Asks laid out by region and, within a region, by size (ties in ask order): the order
-    (A,) and where each region's block starts (R + 1,)."""
-    # Compiled radix sort, the same permutation as np.lexsort((ask_amount, ask_region)).
-    order, done = kernels.region_size_order(
+    (A,) — ``np.lexsort((ask_amount, ask_region))`` — and where each region's block starts
+    (R + 1,). Compiled: :func:`abm.kernels.negotiation.region_layout`."""
+    return negotiation.region_layout(
         np.ascontiguousarray(ask_region, np.int64),
         np.ascontiguousarray(ask_amount, np.float64),
         n_regions,
     )
-    if not done:  # a negative, -0.0 or non-finite amount
-        order = np.lexsort((ask_amount, ask_region))
-    block_start = np.zeros(n_regions + 1, dtype=np.int64)
-    np.cumsum(np.bincount(ask_region, minlength=n_regions), out=block_start[1:])
-    return order, block_start
 
 
 def venture_offers(

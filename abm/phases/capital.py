@@ -15,15 +15,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from abm.kernels import capital as kernels
-from abm.kernels import fundraising
+from abm.kernels import fundraising, negotiation
 from abm.markets.capital import (
-    Offers,
     RoundResult,
     VentureGroups,
-    clear_rounds,
-    merge,
-    stacked_offers,
-    venture_offers,
 )
 from abm.network import EQUITY
 from abm.regions import BLOC_OF_REGION, GULF
@@ -93,55 +88,39 @@ def _negotiate(
     """
     si = model.scenario.investors
     venture, strategic, _ = _deal_groups(model, rows, ask, budget, inv_region)
-    screen = model.policy.screening_allowed()
-    ask_region = model.labs.region[rows].astype(np.int64)
-    offers: list[Offers] = []
-    offered = np.zeros(ask.size)
-    is_open = np.ones(ask.size, dtype=bool)
-    committed = np.zeros(budget.size)
-    for n_pass in range(NEGOTIATION_PASSES):
-        left = np.maximum(budget - committed, 0.0)
-        open_weight = weight * is_open
-        drawn = []
-        if n_pass == 0 and venture is not None:
-            # venture funds look once a quarter; large strategic investors keep looking
-            drawn.append(venture_offers(model.rng, venture, ask_region, ask, open_weight, left))
-        if strategic is not None:
-            eligible, cols, group, draws, max_share = strategic
-            o = stacked_offers(
-                model.rng, eligible, open_weight[cols], group, left, draws, max_share, ask[cols]
-            )
-            drawn.append(Offers(o.investor, cols[o.ask], o.amount))
-        new = merge(drawn)
-        # Inbound screening: each foreign stake in a US or allied lab is approved with a probability.
-        new = Offers(
-            *kernels.screen_offers(
-                new.investor,
-                new.ask,
-                new.amount,
-                screen,
-                inv_region,
-                ask_region,
-                model.rng.random(new.amount.size),
-            )
-        )
-        if new.amount.size == 0:
-            break
-        offers.append(new)
-        every = merge(offers)
-        offered, is_open, committed = kernels.commit_offers(
-            every.investor,
-            every.ask,
-            every.amount,
-            new.amount.size,
-            offered,
-            ask,
+    # Compiled (abm/kernels/negotiation.py): the passes below, drawing from the model's rng.
+    v = venture if venture is not None else _NO_VENTURE
+    s = strategic if strategic is not None else _NO_STRATEGIC
+    return RoundResult(
+        *negotiation.negotiate(
+            model.rng,
+            np.ascontiguousarray(ask, np.float64),
+            np.ascontiguousarray(weight, np.float64),
+            budget,
+            inv_region,
+            model.labs.region[rows].astype(np.int64),
+            model.policy.screening_allowed(),
             float(si.round_fill_min),
-            budget.size,
+            NEGOTIATION_PASSES,
+            venture is not None,
+            v.region,
+            v.mandate,
+            v.max_ask,
+            float(v.min_check_share),
+            v.may,
+            v.bloc_of_region,
+            v.group,
+            v.draws,
+            v.max_check_share,
+            strategic is not None,
+            *s,
         )
-        if not is_open.any():
-            break
-    return clear_rounds(merge(offers), ask, si.round_fill_min)
+    )
+
+
+_I0, _F0 = np.empty(0, np.int64), np.empty(0)
+_NO_VENTURE = VentureGroups(_I0, _I0, _F0, 0.0, np.zeros((1, 1), np.bool_), _BLOC, _I0, _I0, _F0)
+_NO_STRATEGIC = (np.zeros((0, 0), np.bool_), _I0, _I0, _I0, _F0)
 
 
 def _set_budgets(model: AIMarketModel) -> None:
