@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from abm.kernels import kernel, maximum, minimum
+from abm.kernels import kernel, maximum, minimum, total
 
 
 @kernel
@@ -392,3 +392,170 @@ def funded_rows(
             state[n_state] = i
             n_state += 1
     return kids[:n_kids], patrons[:n_patrons], state[:n_state]
+
+
+@kernel
+def _spot_pool(
+    want: np.ndarray,
+    wtp: np.ndarray,
+    members: np.ndarray,
+    left: np.ndarray,
+    got: np.ndarray,
+    capacity: np.ndarray,
+    price: np.ndarray,
+    demand: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Clear one spot pool (``abm.phases.compute._spot``): buyers with ``want`` > 0 (H100e)
+    ranked by willingness to pay take the member clouds' capacity ``left``, cheapest first.
+
+    The pool's unmet demand is spread over its members' ``demand`` by capacity share (the
+    expansion signal). Updates ``left``, ``got`` and ``demand`` in place; returns the pairs
+    (buyer position, cloud row, H100e) in allocation order.
+    """
+    n_b = 0
+    for i in range(want.size):
+        if want[i] > 0:
+            n_b += 1
+    b = np.empty(n_b, np.int64)
+    k = 0
+    for i in range(want.size):
+        if want[i] > 0:
+            b[k] = i
+            k += 1
+    n_s = 0
+    n_members = 0
+    for h in range(members.size):
+        if members[h]:
+            n_members += 1
+            if left[h] > 0:
+                n_s += 1
+    none = np.empty(0, np.int64)
+    if n_b == 0:
+        return none, none, np.empty(0)
+    member_cap = np.empty(n_members)
+    s_rows = np.empty(n_s, np.int64)
+    k = 0
+    j = 0
+    for h in range(members.size):
+        if members[h]:
+            member_cap[k] = capacity[h]
+            k += 1
+            if left[h] > 0:
+                s_rows[j] = h
+                j += 1
+    total_cap = total(member_cap)
+    if total_cap > 0:
+        wanted = np.empty(n_b)
+        for i in range(n_b):
+            wanted[i] = want[b[i]]
+        unmet = total(wanted)
+        for h in range(members.size):
+            demand[h] = demand[h] + (capacity[h] / total_cap if members[h] else 0.0) * unmet
+    if n_s == 0:
+        return none, none, np.empty(0)
+    request = np.empty(n_b)
+    neg_wtp = np.empty(n_b)
+    for i in range(n_b):
+        request[i] = want[b[i]]
+        neg_wtp[i] = -wtp[b[i]]
+    supply = np.empty(n_s)
+    ask_price = np.empty(n_s)
+    for j in range(n_s):
+        supply[j] = left[s_rows[j]]
+        ask_price[j] = price[s_rows[j]]
+    od = np.argsort(neg_wtp, kind="mergesort")
+    os_ = np.argsort(ask_price, kind="mergesort")
+    filled, bi, si, amount = spot_allocation(request, supply, od, os_)
+    for i in range(n_b):
+        got[b[i]] = got[b[i]] + filled[i]
+    buyer = np.empty(bi.size, np.int64)
+    seller = np.empty(si.size, np.int64)
+    for j in range(si.size):
+        h = s_rows[si[j]]
+        left[h] = left[h] - amount[j]
+        buyer[j] = b[bi[j]]
+        seller[j] = h
+    return buyer, seller, amount
+
+
+@kernel
+def lease_market(
+    request: np.ndarray,
+    partner: np.ndarray,
+    is_cn_lab: np.ndarray,
+    funds: np.ndarray,
+    alive: np.ndarray,
+    capacity: np.ndarray,
+    price: np.ndarray,
+    pools: np.ndarray,
+    cn_remote_access: float,
+    demand: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Both stages of the compute market for the model labs (``abm.phases.compute.run``).
+
+    Stage 1: each partner cloud shares its capacity (0 if dead) among its labs, pro rata
+    (``abm.markets.compute.serve_partners``); ``demand`` (H,) is set to what partner labs
+    asked of each cloud. Stage 2: the rest clears on the spot pools (``pools`` (2, H): the
+    open clouds outside and inside China) by :func:`_spot_pool`, willingness to pay being
+    ``funds`` (cash and credits, USD B) per H100e wanted; Chinese labs rent leftover capacity
+    of the first pool up to ``cn_remote_access`` of what they still lack.
+
+    ``request`` (L,) H100e, ``partner`` (L,) cloud row or -1. Returns every allocation as
+    (buyer position in the labs, cloud row, H100e): partner fills first, in lab order, then
+    each pool's pairs.
+    """
+    n_l, n_h = request.size, capacity.size
+    cap = np.empty(n_h)
+    for h in range(n_h):
+        cap[h] = capacity[h] if alive[h] else 0.0
+    wanted = np.zeros(n_h)
+    for i in range(n_l):
+        wanted[partner[i] if partner[i] >= 0 else 0] += request[i] if partner[i] >= 0 else 0.0
+    got = np.empty(n_l)
+    used = np.zeros(n_h)
+    n_served = 0
+    for i in range(n_l):
+        p = partner[i]
+        if p >= 0:
+            fill = cap[p] / wanted[p] if wanted[p] > 0 else 1.0
+            got[i] = request[i] * minimum(1.0, fill)
+        else:
+            got[i] = 0.0
+        used[p if p >= 0 else 0] += got[i]
+        if got[i] > 0:
+            n_served += 1
+    left = np.empty(n_h)
+    for h in range(n_h):
+        left[h] = maximum(cap[h] - used[h], 0.0)
+        demand[h] = wanted[h]
+    buyer = np.empty(n_served, np.int64)
+    seller = np.empty(n_served, np.int64)
+    amount = np.empty(n_served)
+    k = 0
+    for i in range(n_l):
+        if got[i] > 0:
+            buyer[k] = i
+            seller[k] = partner[i]
+            amount[k] = got[i]
+            k += 1
+    want = np.empty(n_l)
+    wtp = np.empty(n_l)
+    rest = np.empty(n_l)
+    for i in range(n_l):
+        rest[i] = request[i] - got[i]
+        wtp[i] = funds[i] / maximum(request[i], 1e-9)
+    for pool in range(3):
+        if pool == 2 and not cn_remote_access > 0:
+            break
+        for i in range(n_l):
+            if pool < 2:
+                inside = is_cn_lab[i] if pool == 1 else not is_cn_lab[i]
+                want[i] = rest[i] * (1.0 if inside and rest[i] > 0 else 0.0)
+            else:
+                shortfall = (request[i] - got[i]) * (1.0 if is_cn_lab[i] else 0.0)
+                want[i] = shortfall * cn_remote_access
+        b, s, a = _spot_pool(want, wtp, pools[pool % 2], left, got, capacity, price, demand)
+        buyer = np.concatenate((buyer, b))
+        seller = np.concatenate((seller, s))
+        amount = np.concatenate((amount, a))
+    return buyer, seller, amount

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from abm.kernels import compute as kernels
-from abm.markets.compute import average_price, clear_spot, serve_partners
+from abm.markets.compute import average_price, clear_spot
 from abm.network import COMPUTE
 from abm.regions import CN
 from agents import hyperscaler, lab
@@ -111,31 +111,22 @@ def run(model: AIMarketModel) -> None:
     request = labs.train_req[rows] + labs.inf_req[rows]
     _contracts(model, rows)
 
-    # Stage 1: each partner cloud shares its capacity among its labs, pro rata.
-    cap = np.where(c.alive[:nh], c.capacity[:nh], 0.0)
-    got = serve_partners(request, partner, cap)
-    used = np.bincount(np.maximum(partner, 0), weights=got, minlength=nh)
-    left = np.maximum(cap - used, 0.0)
-    served = got > 0
-    buyers_l, sellers_l, amounts_l = [np.flatnonzero(served)], [partner[served]], [got[served]]
-    c.demand[:nh] = np.bincount(
-        np.maximum(partner, 0), weights=np.where(partner >= 0, request, 0.0), minlength=nh
+    # Stage 1: each partner cloud shares its capacity among its labs, pro rata. Stage 2: spot
+    # pools, where willingness to pay is cash per H100e wanted; Chinese labs rent leftover
+    # overseas capacity, up to the remote-access share. Compiled (kernels.lease_market: the
+    # numpy version, serve_partners, clear_spot and _spot, is its test's reference).
+    buyer, seller, amount = kernels.lease_market(
+        request,
+        partner,
+        is_cn_lab,
+        labs.cash[rows] + labs.credit[rows],
+        c.alive[:nh],
+        c.capacity[:nh],
+        c.price[:nh],
+        np.stack(pools),
+        float(model.policy.cn_remote_access),
+        c.demand[:nh],
     )
-
-    # Stage 2: spot pools. Willingness to pay: cash per H100e wanted.
-    rest = request - got
-    wtp = (labs.cash[rows] + labs.credit[rows]) / np.maximum(request, 1e-9)
-    for pool_id, members in enumerate(pools):
-        want = rest * ((is_cn_lab if pool_id == 1 else ~is_cn_lab) & (rest > 0))
-        _spot(model, want, wtp, members, left, got, buyers_l, sellers_l, amounts_l)
-    # Chinese labs rent leftover overseas capacity, up to the remote-access share.
-    if model.policy.cn_remote_access > 0:
-        want = (request - got) * is_cn_lab * model.policy.cn_remote_access
-        _spot(model, want, wtp, pools[0], left, got, buyers_l, sellers_l, amounts_l)
-
-    buyer = np.concatenate(buyers_l)
-    seller = np.concatenate(sellers_l).astype(np.int64)
-    amount = np.concatenate(amounts_l)
     _settle(model, rows, buyer, seller, amount)
     c.leased[:nh] = np.bincount(seller, weights=amount, minlength=nh)
     c.demand_hist[:nh, model.ring_slot()] = c.demand[:nh]

@@ -355,3 +355,80 @@ def test_funded_rows_are_the_numpy_selections():
     assert kids.tolist() == np.flatnonzero(alive & (arch == 1) & (parent >= 0)).tolist()
     assert patrons.tolist() == np.flatnonzero(alive & (patron > 0)).tolist()
     assert state.tolist() == np.flatnonzero(alive & ((arch == 3) | (arch == 4))).tolist()
+
+
+def _lease_market_numpy(request, partner, is_cn_lab, funds, alive, capacity, price, pools, access):
+    """Stages 1 and 2 of ``abm.phases.compute.run`` as they were at commit 700c282 (with
+    ``serve_partners`` and ``_spot`` inlined); returns the pairs and the clouds' demand."""
+    nh = capacity.size
+    cap = np.where(alive, capacity, 0.0)
+    has = partner >= 0
+    p = np.where(has, partner, 0)
+    wanted = np.bincount(p, weights=np.where(has, request, 0.0), minlength=nh)
+    fill = np.minimum(1.0, np.divide(cap, wanted, out=np.ones_like(wanted), where=wanted > 0))
+    got = np.where(has, request * fill[p], 0.0)
+    used = np.bincount(np.maximum(partner, 0), weights=got, minlength=nh)
+    left = np.maximum(cap - used, 0.0)
+    served = got > 0
+    buyers, sellers, amounts = [np.flatnonzero(served)], [partner[served]], [got[served]]
+    demand = np.bincount(
+        np.maximum(partner, 0), weights=np.where(partner >= 0, request, 0.0), minlength=nh
+    )
+
+    def spot(want, members):
+        b = np.flatnonzero(want > 0)
+        s_rows = np.flatnonzero(members & (left > 0))
+        if b.size == 0:
+            return
+        total_cap = capacity[members].sum()
+        if total_cap > 0:
+            demand[:] += np.where(members, capacity / total_cap, 0.0) * want[b].sum()
+        if s_rows.size == 0:
+            return
+        filled, bi, si, amt = clear_spot(want[b], wtp[b], left[s_rows], price[s_rows])
+        got[b] += filled
+        np.subtract.at(left, s_rows[si], amt)
+        buyers.append(b[bi])
+        sellers.append(s_rows[si])
+        amounts.append(amt)
+
+    rest = request - got
+    wtp = funds / np.maximum(request, 1e-9)
+    for pool_id, members in enumerate(pools):
+        spot(rest * ((is_cn_lab if pool_id == 1 else ~is_cn_lab) & (rest > 0)), members)
+    if access > 0:
+        spot((request - got) * is_cn_lab * access, pools[0])
+    buyer = np.concatenate(buyers)
+    seller = np.concatenate(sellers).astype(np.int64)
+    return buyer, seller, np.concatenate(amounts), demand
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(1, 300),  # np.bincount of no labs is int64: the numpy code needed one
+    nh=st.integers(1, 12),
+    access=st.sampled_from([0.0, 0.3, 1.0]),
+)
+def test_lease_market_matches_numpy(seed, n, nh, access):
+    rng = np.random.default_rng(seed)
+    request = rng.lognormal(0.0, 2.0, n) * (rng.random(n) < 0.9)
+    partner = np.where(rng.random(n) < 0.4, rng.integers(0, nh, n), -1).astype(np.int32)
+    is_cn_lab = rng.random(n) < 0.3
+    funds = rng.lognormal(0.0, 1.5, n) * (rng.random(n) < 0.95)
+    alive = rng.random(nh) < 0.9
+    capacity = rng.lognormal(2.0, 2.0, nh) * (rng.random(nh) < 0.9)
+    price = np.round(rng.lognormal(0.0, 0.3, nh), 1)  # ties among clouds
+    is_open = rng.random(nh) < 0.8
+    cn = rng.random(nh) < 0.3
+    pools = np.stack([is_open & ~cn, is_open & cn])
+    demand = np.full(nh, np.nan)  # overwritten
+    buyer, seller, amount = kernels.lease_market(
+        request, partner, is_cn_lab, funds, alive, capacity, price, pools, access, demand
+    )
+    b, s, a, d = _lease_market_numpy(
+        request, partner, is_cn_lab, funds, alive, capacity, price, pools, access
+    )
+    for x, y in ((buyer, b), (seller, s), (amount, a), (demand, d)):
+        assert x.dtype == y.dtype
+        assert x.tobytes() == y.tobytes()
