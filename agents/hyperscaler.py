@@ -24,7 +24,6 @@ import numpy as np
 from abm.kernels import clouds as kernels
 from abm.kernels import matvec
 from abm.ledger import ACCOUNT_INDEX
-from abm.markets.compute import lease_price
 from abm.regions import REGIONS
 from abm.table import Table
 from abm.units import FLOP_PER_H100E_QUARTER, HOURS_PER_QUARTER, TRAINING_UTILISATION
@@ -135,9 +134,9 @@ def set_training_utilisation(model: AIMarketModel) -> None:
     """
     c, v, w = model.clouds, model.vendors, model.world
     n = c.n
-    alive = c.alive[:n]
-    useful = float(matvec(c.stock[:n] + c.leaked[:n], v.maturity[: v.n])[alive].sum())
-    gap = float(c.legacy_gap[:n][alive].sum())
+    useful, gap = kernels.fleet_totals(
+        matvec(c.stock[:n] + c.leaked[:n], v.maturity[: v.n]), c.legacy_gap[:n], c.alive[:n]
+    ).tolist()
     share = min(gap / useful, 1.0) if useful > 0 else 0.0
     w.training_utilisation = TRAINING_UTILISATION * (1.0 - share)
     w.flop_per_h100e_quarter = FLOP_PER_H100E_QUARTER * (1.0 - share)
@@ -266,54 +265,71 @@ def set_prices(model: AIMarketModel) -> None:
     """
     c, s = model.clouds, model.scenario.clouds
     n = c.n
-    hardware = c.best_price[:n] * s.server_overhead / s.payback_quarters
-    energy = c.new_kw[:n] * HOURS_PER_QUARTER * s.energy_usd_per_mwh / 1e3 / 1e9
-    building = c.new_kw[:n] / 1000.0 * s.dc_capex_busd_per_mw / 40.0
-    capacity = useful_capacity(model)
-    interest = np.divide(
-        c.debt[:n] * s.interest_rate / 4.0, capacity, out=np.zeros(n), where=capacity > 1.0
+    useful = useful_capacity(model)
+    # Compiled: cost, amortised cost and the demand ratio; the price's power stays in numpy.
+    ratio = kernels.lease_costs(
+        c.best_price[:n],
+        c.new_kw[:n],
+        c.debt[:n],
+        c.demand[:n],
+        c.capacity[:n],
+        useful,
+        float(s.server_overhead),
+        float(s.payback_quarters),
+        float(s.chip_life_quarters),
+        float(HOURS_PER_QUARTER),
+        float(s.energy_usd_per_mwh),
+        float(s.dc_capex_busd_per_mw),
+        float(s.interest_rate),
+        c.cost[:n],
+        c.amortised[:n],
     )
-    cost = hardware + energy + building + interest
-    # The same compute at Cottier et al.'s cost basis: hardware amortised over its service life.
-    c.amortised[:n] = (
-        c.best_price[:n] * s.server_overhead / s.chip_life_quarters + energy + building
+    kernels.lease_prices(
+        c.cost[:n],
+        ratio**s.lease_scarcity_elasticity,
+        float(s.lease_margin),
+        c.captive[:n],
+        c.public[:n],
+        useful,
+        c.internal[:n],
+        c.price[:n],
+        c.capacity[:n],
     )
-    ratio = np.divide(c.demand[:n], c.capacity[:n], out=np.ones(n), where=c.capacity[:n] > 0)
-    price = lease_price(cost, ratio, s.lease_margin, s.lease_scarcity_elasticity)
-    c.cost[:n] = cost
-    c.price[:n] = np.where(c.captive[:n] | c.public[:n], cost, price)
-    c.capacity[:n] = np.where(c.public[:n], 0.0, np.maximum(capacity - c.internal[:n], 0.0))
 
 
 def operate(model: AIMarketModel) -> None:
     """Pay energy and interest, repay debt from spare cash, age the fleet and the pipeline."""
-    c, s = model.clouds, model.scenario.clouds
+    c, v, s = model.clouds, model.vendors, model.scenario.clouds
     n = c.n
-    energy = c.kw[:n] * HOURS_PER_QUARTER * s.energy_usd_per_mwh / 1e3 / 1e9
-    interest = c.debt[:n] * s.interest_rate / 4.0
-    bill = energy + interest
-    # Parents (the state, for public systems) cover bills a cloud cannot pay from its cash.
-    top_up = np.maximum(bill - c.cash[:n], 0.0)
-    c.cash[:n] += top_up
-    public = c.public[:n]
-    model.ledger.money_in("parents", float(top_up[~public].sum()))
-    model.ledger.money_in("states", float(top_up[public].sum()))
-    c.cash[:n] -= bill
-    model.ledger.money_out("energy", float(energy.sum()))
-    model.ledger.money_out("lenders", float(interest.sum()))
-    repay = np.minimum(c.debt[:n], np.maximum(c.cash[:n] - 0.5 * c.capex[:n], 0.0) * 0.5)
-    c.debt[:n] -= repay
-    c.cash[:n] -= repay
-    model.ledger.money_out("lenders", float(repay.sum()))
-    keep = 1.0 - 1.0 / s.chip_life_quarters
-    c.stock[:n] *= keep
-    c.leaked[:n] *= keep
-    c.legacy_gap[:n] *= keep
-    c.kw[:n] *= keep
-    c.book[:n] *= keep
-    c.internal[:n] *= keep
-    c.kw_hist[:n, model.ring_slot()] = c.kw[:n]
-    c.internal[:n] = np.minimum(c.internal[:n], useful_capacity(model))
-    c.power_mw[:n] += c.pipeline[:n, 0]
-    c.pipeline[:n, :-1] = c.pipeline[:n, 1:]
-    c.pipeline[:n, -1] = 0.0
+    kernels.operate(
+        c.public[:n],
+        1.0 - 1.0 / s.chip_life_quarters,
+        model.ring_slot(),
+        float(HOURS_PER_QUARTER),
+        float(s.energy_usd_per_mwh),
+        float(s.interest_rate),
+        tuple(getattr(c, f)[:n] for f in _OPERATE_COLUMNS),
+        v.maturity[: v.n],
+        model.ledger.inflow,
+        model.ledger.outflow,
+        _OPERATE_ACCOUNTS,
+    )
+
+
+_OPERATE_COLUMNS = (
+    "kw",
+    "debt",
+    "cash",
+    "capex",
+    "stock",
+    "leaked",
+    "legacy_gap",
+    "book",
+    "internal",
+    "kw_hist",
+    "power_mw",
+    "pipeline",
+)
+_OPERATE_ACCOUNTS = np.array(
+    [ACCOUNT_INDEX[a] for a in ("parents", "states", "energy", "lenders")], dtype=np.int64
+)

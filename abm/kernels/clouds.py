@@ -226,3 +226,153 @@ def plan_capex(
         chip_budget[h] = minimum(chips[h], maximum(cash[h], 0.0))
         capex[h] = power_paid[h]
         internal_budget_out[h] = minimum(internal_budget[h], chip_budget[h])
+
+
+@kernel
+def fleet_totals(useful: np.ndarray, legacy_gap: np.ndarray, alive: np.ndarray) -> np.ndarray:
+    """Useful H100e of the alive clouds and their legacy shortfall, each summed as numpy sums
+    the alive rows it gathers."""
+    pick = np.empty(useful.size)
+    gap = np.empty(useful.size)
+    k = 0
+    for h in range(useful.size):
+        if alive[h]:
+            pick[k] = useful[h]
+            gap[k] = legacy_gap[h]
+            k += 1
+    out = np.empty(2)
+    out[0] = total(pick[:k])
+    out[1] = total(gap[:k])
+    return out
+
+
+@kernel
+def lease_costs(
+    best_price: np.ndarray,
+    new_kw: np.ndarray,
+    debt: np.ndarray,
+    demand: np.ndarray,
+    capacity: np.ndarray,
+    useful: np.ndarray,
+    server_overhead: float,
+    payback_quarters: float,
+    chip_life_quarters: float,
+    hours_per_quarter: float,
+    energy_usd_per_mwh: float,
+    dc_capex_busd_per_mw: float,
+    interest_rate: float,
+    cost: np.ndarray,
+    amortised: np.ndarray,
+) -> np.ndarray:
+    """Each cloud's cost per useful H100e-quarter (USD B), written to ``cost``, and the same
+    compute at Cottier et al.'s cost basis to ``amortised``; see
+    :func:`agents.hyperscaler.set_prices`. ``useful``: what it can run now (useful H100e).
+    Returns last quarter's lab demand over leasable capacity (1 without capacity), clipped to
+    [0.05, 20], for the caller to raise to the price elasticity."""
+    n = cost.size
+    ratio = np.empty(n)
+    for h in range(n):
+        energy = new_kw[h] * hours_per_quarter * energy_usd_per_mwh / 1e3 / 1e9
+        building = new_kw[h] / 1000.0 * dc_capex_busd_per_mw / 40.0
+        hardware = best_price[h] * server_overhead / payback_quarters
+        interest = debt[h] * interest_rate / 4.0 / useful[h] if useful[h] > 1.0 else 0.0
+        cost[h] = hardware + energy + building + interest
+        amortised[h] = best_price[h] * server_overhead / chip_life_quarters + energy + building
+        r = demand[h] / capacity[h] if capacity[h] > 0 else 1.0
+        ratio[h] = minimum(maximum(r, 0.05), 20.0)
+    return ratio
+
+
+@kernel
+def lease_prices(
+    cost: np.ndarray,
+    ratio_term: np.ndarray,
+    margin: float,
+    captive: np.ndarray,
+    public: np.ndarray,
+    useful: np.ndarray,
+    internal: np.ndarray,
+    price: np.ndarray,
+    capacity: np.ndarray,
+) -> None:
+    """Lease price: ``cost x (1 + margin) x ratio_term`` (the clipped demand ratio raised to the
+    elasticity), held within [0.8, 4] x cost; captive and public clouds charge cost. Leasable
+    capacity: what the cloud can run beyond its own workloads (0 for public systems)."""
+    for h in range(cost.size):
+        p = cost[h] * (1.0 + margin) * ratio_term[h]
+        p = minimum(maximum(p, 0.8 * cost[h]), 4.0 * cost[h])
+        price[h] = cost[h] if captive[h] or public[h] else p
+        capacity[h] = 0.0 if public[h] else maximum(useful[h] - internal[h], 0.0)
+
+
+@kernel
+def operate(
+    public: np.ndarray,
+    keep: float,
+    slot: int,
+    hours_per_quarter: float,
+    energy_usd_per_mwh: float,
+    interest_rate: float,
+    c: tuple,
+    maturity: np.ndarray,
+    inflow: np.ndarray,
+    outflow: np.ndarray,
+    accounts: np.ndarray,
+) -> None:
+    """Pay energy and interest, repay debt from spare cash, age the fleet and the pipeline;
+    see :func:`agents.hyperscaler.operate`. ``keep`` = 1 - 1 / chip life; ``slot``: this
+    quarter's column of the ``kw_hist`` ring. ``c``: the cloud columns (kw, debt, cash, capex,
+    stock, leaked, legacy_gap, book, internal, kw_hist, power_mw, pipeline), in place.
+    ``accounts``: the ledger rows of parents, states, energy and lenders."""
+    kw, debt, cash, capex, stock, leaked, legacy_gap, book, internal, kw_hist, power_mw, pipe = c
+    parents, states, energy_acc, lenders = accounts[0], accounts[1], accounts[2], accounts[3]
+    n = kw.size
+    energy = np.empty(n)
+    interest = np.empty(n)
+    top_up = np.empty(n)
+    by_parents = np.empty(n)
+    by_states = np.empty(n)
+    n_p = 0
+    n_s = 0
+    for h in range(n):
+        energy[h] = kw[h] * hours_per_quarter * energy_usd_per_mwh / 1e3 / 1e9
+        interest[h] = debt[h] * interest_rate / 4.0
+        bill = energy[h] + interest[h]
+        # Parents (the state, for public systems) cover bills a cloud cannot pay from its cash.
+        top_up[h] = maximum(bill - cash[h], 0.0)
+        cash[h] = cash[h] + top_up[h]
+        if public[h]:
+            by_states[n_s] = top_up[h]
+            n_s += 1
+        else:
+            by_parents[n_p] = top_up[h]
+            n_p += 1
+        cash[h] = cash[h] - bill
+    inflow[parents] += total(by_parents[:n_p])
+    inflow[states] += total(by_states[:n_s])
+    outflow[energy_acc] += total(energy)
+    outflow[lenders] += total(interest)
+    repay = np.empty(n)
+    for h in range(n):
+        repay[h] = minimum(debt[h], maximum(cash[h] - 0.5 * capex[h], 0.0) * 0.5)
+        debt[h] = debt[h] - repay[h]
+        cash[h] = cash[h] - repay[h]
+    outflow[lenders] += total(repay)
+    n_v = stock.shape[1]
+    for h in range(n):
+        for j in range(n_v):
+            stock[h, j] = stock[h, j] * keep
+            leaked[h, j] = leaked[h, j] * keep
+        legacy_gap[h] = legacy_gap[h] * keep
+        kw[h] = kw[h] * keep
+        book[h] = book[h] * keep
+        internal[h] = internal[h] * keep
+        kw_hist[h, slot] = kw[h]
+    useful = useful_capacity(stock, leaked, maturity, power_mw, kw)
+    lead = pipe.shape[1]
+    for h in range(n):
+        internal[h] = minimum(internal[h], useful[h])
+        power_mw[h] = power_mw[h] + pipe[h, 0]
+        for k in range(lead - 1):
+            pipe[h, k] = pipe[h, k + 1]
+        pipe[h, lead - 1] = 0.0
