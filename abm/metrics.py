@@ -17,10 +17,11 @@ import polars as pl
 from abm.calendar import quarter_label
 from abm.kernels import metrics as kernels
 from abm.markets.compute import average_price
-from abm.network import bloc_modularity, cross_bloc_share, to_bloc_matrix
-from abm.regions import CN, N_REGIONS, REGIONS, US
+from abm.regions import BLOC_OF_REGION, BLOCS, CN, CN_BLOC, N_REGIONS, REGIONS, US, WEST_BLOC
 from agents import hyperscaler
 from agents.lab import APP
+
+_BLOC_OF_REGION = np.array(BLOC_OF_REGION, dtype=np.int64)
 
 if TYPE_CHECKING:
     from abm.model import AIMarketModel
@@ -211,6 +212,28 @@ class MetricRecorder:
         self._flows_window: list[np.ndarray] = []
         self._funding_window: list[tuple[float, float, float]] = []
         self._price0: float | None = None
+        self._scratch = np.zeros(1024)  # work arrays of kernels.funding_window, by lab uid
+        self._seen = np.zeros(1024, dtype=np.bool_)
+        self._region_cols = {
+            prefix: np.array([self.col[f"{prefix}.{r}"] for r in REGIONS])
+            for prefix in ("compute_share", "frontier_capability")
+        }
+        self._vendor_cols = {
+            prefix: np.array([self.col[f"{prefix}.{name}"] for name in model.vendors.names])
+            for prefix in (
+                "vendor_revenue",
+                "vendor_cn_revenue",
+                "vendor_shipped_h100e",
+                "vendor_cn_h100e",
+            )
+        }
+        self._funding_cols = np.array(
+            [
+                self.col[name]
+                for name in ("vc_funding_total", "top5_funding_share", "startups_funded")
+            ]
+            + [self.col[f"funding_by_region.{r}"] for r in REGIONS]
+        )
 
     def record(self, model: AIMarketModel) -> None:
         """Compute every metric for the quarter just simulated."""
@@ -264,20 +287,15 @@ class MetricRecorder:
             *self._funding_window,
             (st.sovereign_funding, st.hyperscaler_funding, st.vendor_funding),
         ][-ROLLING:]
-        uid = np.concatenate([x[0] for x in self._round_window])
+        uid = np.concatenate([x[0] for x in self._round_window]).astype(np.int64, copy=False)
         amt = np.concatenate([x[1] for x in self._round_window])
-        reg = np.concatenate([x[2] for x in self._round_window])
-        put("vc_funding_total", float(amt.sum()))
-        if uid.size:
-            per_lab = kernels.funding_by_lab(uid.astype(np.int64, copy=False), amt)
-            put(
-                "top5_funding_share",
-                float(top_sum(per_lab, 5) / per_lab.sum()) if per_lab.sum() > 0 else 0.0,
-            )
-            put("startups_funded", float(per_lab.size))
-        by_region = np.bincount(reg, weights=amt, minlength=N_REGIONS)
-        for i, r in enumerate(REGIONS):
-            put(f"funding_by_region.{r}", float(by_region[i]))
+        reg = np.concatenate([x[2] for x in self._round_window]).astype(np.int64, copy=False)
+        if uid.size and uid.max() >= self._scratch.size:
+            self._scratch = np.zeros(2 * int(uid.max()) + 1)
+            self._seen = np.zeros(self._scratch.size, dtype=np.bool_)
+        # Compiled: totals, the top five labs' share, labs funded, and funding by region.
+        funding = kernels.funding_window(uid, amt, reg, N_REGIONS, self._scratch, self._seen)
+        row[self._funding_cols] = funding
         sums = np.array(self._funding_window).sum(axis=0)
         put("sovereign_funding_total", float(sums[0]))
         put("hyperscaler_funding_total", float(sums[1]))
@@ -294,8 +312,7 @@ class MetricRecorder:
         stock = (c.stock[: c.n] + c.leaked[: c.n]).sum(axis=1)
         by_loc = np.bincount(c.region[: c.n], weights=stock, minlength=N_REGIONS)
         total = by_loc.sum()
-        for i, r in enumerate(REGIONS):
-            put(f"compute_share.{r}", float(by_loc[i] / total) if total > 0 else 0.0)
+        row[self._region_cols["compute_share"]] = by_loc / total if total > 0 else 0.0
         put("installed_h100e", float(total))
         into_cn = st.cn_domestic_h100e + st.cn_imported_h100e + st.cn_leaked_h100e
         put("cn_domestic_chip_share", st.cn_domestic_h100e / into_cn if into_cn > 0 else 0.0)
@@ -310,22 +327,23 @@ class MetricRecorder:
         if self._price0 is None and price > 0:
             self._price0 = price
         put("chip_price_index", 100.0 * price / self._price0 if self._price0 else 100.0)
-        for i, name in enumerate(v.names):
-            put(f"vendor_revenue.{name}", float(v.revenue[i]))
-            put(f"vendor_cn_revenue.{name}", float(v.revenue_cn[i]))
-            put(f"vendor_shipped_h100e.{name}", float(v.shipped[i]))
-            put(f"vendor_cn_h100e.{name}", float(v.shipped_cn[i]))
+        nv = len(v.names)
+        row[self._vendor_cols["vendor_revenue"]] = v.revenue[:nv]
+        row[self._vendor_cols["vendor_cn_revenue"]] = v.revenue_cn[:nv]
+        row[self._vendor_cols["vendor_shipped_h100e"]] = v.shipped[:nv]
+        row[self._vendor_cols["vendor_cn_h100e"]] = v.shipped_cn[:nv]
 
         frontier[~np.isfinite(frontier)] = 0.0
-        for i in range(N_REGIONS):
-            put(f"frontier_capability.{REGIONS[i]}", float(frontier[i]))
+        row[self._region_cols["frontier_capability"]] = frontier
         w.frontier_history.append(float(frontier.max()))
         put("us_cn_gap_years", gap_years(frontier[US], frontier[CN], w.frontier_history))
 
         self._flows_window = [*self._flows_window, model.flows.region_flows.copy()][-ROLLING:]
-        flows = np.sum(self._flows_window, axis=0)
-        put("cross_bloc_capital_share", cross_bloc_share(flows))
-        put("network_modularity_bloc", bloc_modularity(to_bloc_matrix(flows)))
+        cross, modularity = kernels.network_metrics(
+            np.array(self._flows_window), _BLOC_OF_REGION, len(BLOCS), CN_BLOC, WEST_BLOC
+        )
+        put("cross_bloc_capital_share", cross)
+        put("network_modularity_bloc", modularity)
         put("total_ai_revenue", st.total_revenue)
         put("paid_share", st.paid_share)
         put("leader_valuation", float(mark_max))

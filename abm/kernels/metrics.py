@@ -12,29 +12,6 @@ from abm.kernels import kernel, maximum, total
 
 
 @kernel
-def funding_by_lab(uid: np.ndarray, amount: np.ndarray) -> np.ndarray:
-    """USD B raised per lab over the rounds given, in ascending uid order.
-
-    The same array as ``np.bincount(np.unique(uid, return_inverse=True)[1], weights=amount)``:
-    each lab's rounds summed in the order given. ``uid`` non-empty, non-negative.
-    """
-    lo = uid.min()
-    span = uid.max() - lo + 1
-    total = np.zeros(span)
-    seen = np.zeros(span, dtype=np.bool_)
-    for i in range(uid.size):
-        total[uid[i] - lo] += amount[i]
-        seen[uid[i] - lo] = True
-    out = np.empty(span)
-    k = 0
-    for j in range(span):
-        if seen[j]:
-            out[k] = total[j]
-            k += 1
-    return out[:k]
-
-
-@kernel
 def lab_summary(
     alive: np.ndarray,
     is_app: np.ndarray,
@@ -156,3 +133,153 @@ def concentration(
         hhi_of(top5, top5_sum),
         top1_of_5,
     )
+
+
+@kernel
+def _top_k_ascending(x: np.ndarray, k: int) -> np.ndarray:
+    """The ``k`` largest values of ``x`` in ascending order (all of them if fewer), as
+    ``np.sort(x)[-k:]`` for values that are not NaN."""
+    buf = np.empty(k)
+    m = 0
+    for i in range(x.size):
+        v = x[i]
+        if m < k:
+            j = m
+            m += 1
+        elif v > buf[0]:
+            j = k - 1
+            for t in range(k - 1):  # drop the smallest
+                buf[t] = buf[t + 1]
+        else:
+            continue
+        while j > 0 and buf[j - 1] > v:
+            buf[j] = buf[j - 1]
+            j -= 1
+        buf[j] = v
+    return buf[:m]
+
+
+@kernel
+def funding_window(
+    uid: np.ndarray,
+    amount: np.ndarray,
+    region: np.ndarray,
+    n_regions: int,
+    scratch: np.ndarray,
+    seen: np.ndarray,
+) -> np.ndarray:
+    """Rounds of the rolling window (lab uid, USD B raised, lab region), in one pass.
+
+    Returns [USD B raised in all, share of it raised by the five labs that raised most (0 if
+    none), labs funded, then USD B raised by labs of each region], with the sums numpy's
+    (``amount.sum()``, ``np.sort(per_lab)[-5:].sum() / per_lab.sum()`` over the labs in uid
+    order, ``np.bincount``). ``scratch`` (float) and ``seen`` (bool) are zeroed work arrays
+    longer than the largest uid; they are left zeroed.
+    """
+    out = np.zeros(3 + n_regions)
+    out[0] = total(amount)
+    for i in range(uid.size):
+        out[3 + region[i]] += amount[i]
+    if uid.size == 0:
+        return out
+    lo = uid.min()
+    hi = uid.max()
+    for i in range(uid.size):
+        scratch[uid[i]] += amount[i]
+        seen[uid[i]] = True
+    per_lab = np.empty(uid.size)
+    k = 0
+    for j in range(lo, hi + 1):
+        if seen[j]:
+            per_lab[k] = scratch[j]
+            k += 1
+            scratch[j] = 0.0
+            seen[j] = False
+    whole = total(per_lab[:k])
+    if whole > 0:
+        out[1] = total(_top_k_ascending(per_lab[:k], 5)) / whole
+    out[2] = k
+    return out
+
+
+@kernel
+def network_metrics(
+    flows: np.ndarray, bloc_of_region: np.ndarray, n_blocs: int, cn_bloc: int, west_bloc: int
+) -> tuple[float, float]:
+    """The rolling window's region x region flows (W, R, R), summed quarter by quarter, and
+    from them :func:`abm.network.cross_bloc_share` and the :func:`abm.network.bloc_modularity`
+    of :func:`abm.network.to_bloc_matrix` — each sum in numpy's order."""
+    n_w, n_r = flows.shape[0], flows.shape[1]
+    f = flows[0].copy()
+    for w in range(1, n_w):
+        for a in range(n_r):
+            for b in range(n_r):
+                f[a, b] = f[a, b] + flows[w, a, b]
+    n_cn = 0
+    n_west = 0
+    for r in range(n_r):
+        if bloc_of_region[r] == cn_bloc:
+            n_cn += 1
+        elif bloc_of_region[r] == west_bloc:
+            n_west += 1
+    cn = np.empty(n_cn, np.int64)
+    west = np.empty(n_west, np.int64)
+    i = 0
+    j = 0
+    for r in range(n_r):
+        if bloc_of_region[r] == cn_bloc:
+            cn[i] = r
+            i += 1
+        elif bloc_of_region[r] == west_bloc:
+            west[j] = r
+            j += 1
+    buf = np.empty(n_r * n_r)
+    k = 0  # f[cn, :], row by row
+    for a in cn:
+        for b in range(n_r):
+            buf[k] = f[a, b]
+            k += 1
+    from_cn = total(buf[:k])
+    k = 0  # f[:, cn], which numpy lays out column by column
+    for b in cn:
+        for a in range(n_r):
+            buf[k] = f[a, b]
+            k += 1
+    to_cn = total(buf[:k])
+    k = 0
+    for a in cn:
+        for b in cn:
+            buf[k] = f[a, b]
+            k += 1
+    within = total(buf[:k])
+    touching = from_cn + to_cn - within
+    cross = 0.0
+    if touching > 0:
+        k = 0
+        for a in cn:
+            for b in west:
+                buf[k] = f[a, b]
+                k += 1
+        out_of_cn = total(buf[:k])
+        k = 0
+        for a in west:
+            for b in cn:
+                buf[k] = f[a, b]
+                k += 1
+        cross = (out_of_cn + total(buf[:k])) / touching
+    bloc = np.zeros((n_blocs, n_blocs))
+    for a in range(n_r):
+        for b in range(n_r):
+            bloc[bloc_of_region[a], bloc_of_region[b]] += f[a, b]
+    sym = np.empty((n_blocs, n_blocs))
+    for a in range(n_blocs):
+        for b in range(n_blocs):
+            sym[a, b] = bloc[a, b] + bloc[b, a]
+    m = total(sym.reshape(n_blocs * n_blocs)) / 2.0
+    if m <= 0:
+        return cross, 0.0
+    terms = np.empty(n_blocs)
+    for a in range(n_blocs):
+        d = total(sym[a]) / (2.0 * m)
+        terms[a] = bloc[a, a] / m - d * d
+    return cross, total(terms)

@@ -11,18 +11,6 @@ from abm.markets.product import hhi
 from abm.metrics import top_sum, top_values
 
 
-@settings(max_examples=60, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 200), top=st.integers(1, 5000))
-def test_funding_by_lab_matches_numpy(seed, n, top):
-    rng = np.random.default_rng(seed)
-    uid = rng.integers(0, top, n)
-    amount = rng.lognormal(0.0, 2.0, n)
-    uniq, inv = np.unique(uid, return_inverse=True)
-    want = np.bincount(inv, weights=amount)
-    got = metrics.funding_by_lab(uid, amount)
-    assert got.tobytes() == want.tobytes() and got.size == uniq.size
-
-
 def _lab_summary_numpy(alive, is_app, revenue, train, inf, best, threshold, cap, region, mark, nr):
     """The numpy code ``lab_summary`` replaced (``MetricsRecorder.record``)."""
     is_model = alive & ~is_app
@@ -99,3 +87,45 @@ def test_concentration_matches_numpy(seed, n, zeros):
     got = metrics.concentration(rev, used)
     want = _concentration_numpy(rev, used)
     assert [float(g) for g in got] == [float(w) for w in want]
+
+
+@settings(max_examples=100, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 300), top=st.integers(1, 3000))
+def test_funding_window_matches_numpy(seed, n, top):
+    """Totals, top-five share, labs funded and funding by region as ``record`` computed them
+    with ``funding_by_lab`` (each lab's rounds summed in order, labs by uid), ``top_sum``
+    and ``np.bincount`` (commit 018d74a)."""
+    rng = np.random.default_rng(seed)
+    uid = rng.integers(0, top, n)
+    amount = np.round(rng.lognormal(0.0, 2.0, n), int(rng.integers(0, 4)))  # ties
+    region = rng.integers(0, 5, n)
+    scratch, seen = np.zeros(top), np.zeros(top, dtype=bool)
+    got = metrics.funding_window(uid, amount, region, 5, scratch, seen)
+    want = np.zeros(8)
+    want[0] = float(amount.sum())
+    if uid.size:
+        per_lab = np.bincount(np.unique(uid, return_inverse=True)[1], weights=amount)
+        want[1] = float(top_sum(per_lab, 5) / per_lab.sum()) if per_lab.sum() > 0 else 0.0
+        want[2] = float(per_lab.size)
+    want[3:] = np.bincount(region, weights=amount, minlength=5)
+    assert got.tobytes() == want.tobytes()
+    assert not scratch.any() and not seen.any()  # the work arrays are left clean
+
+
+@settings(max_examples=100, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), quarters=st.integers(1, 4), zeros=st.booleans())
+def test_network_metrics_match_numpy(seed, quarters, zeros):
+    """The window's sum, cross-bloc share and bloc modularity as ``abm.network`` computes them."""
+    from abm.network import bloc_modularity, cross_bloc_share, to_bloc_matrix
+    from abm.regions import BLOC_OF_REGION, BLOCS, CN_BLOC, WEST_BLOC
+
+    rng = np.random.default_rng(seed)
+    window = [rng.lognormal(0.0, 2.0, (5, 5)) * (rng.random((5, 5)) < 0.6) for _ in range(quarters)]
+    if zeros:
+        window = [w * 0.0 for w in window]
+    flows = np.sum(window, axis=0)
+    cross, modularity = metrics.network_metrics(
+        np.array(window), np.array(BLOC_OF_REGION), len(BLOCS), CN_BLOC, WEST_BLOC
+    )
+    assert cross == cross_bloc_share(flows)
+    assert modularity == bloc_modularity(to_bloc_matrix(flows))
