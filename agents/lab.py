@@ -108,6 +108,8 @@ class LabTable(Table):
         "last_round": (np.int32, 0, -99),  # absolute quarter of the last closed round
         "raised_total": (np.float64, 0, 0.0),
     }
+    # The quarter's revenue is written, and last year's read, over every row at once.
+    BY_COLUMN: ClassVar[frozenset[str]] = frozenset({"revenue_hist"})
 
 
 class Lab(mesa.Agent):

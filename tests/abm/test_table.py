@@ -40,3 +40,21 @@ def test_compaction_keeps_survivors_in_order_and_refills_the_freed_rows():
     assert t.n == 4 and t.names == list("acdf")
     assert t.cash[:4].tolist() == [0.0, 2.0, 3.0, 5.0]
     assert np.all(t.partner[4:6] == -1) and np.all(t.cash[4:6] == 0.0)
+
+
+class RingThings(Things):
+    BY_COLUMN: ClassVar[frozenset[str]] = frozenset({"hist"})
+
+
+def test_a_field_stored_by_column_reads_like_a_row_field_through_growth_and_compaction():
+    rows, cols = Things(capacity=8), RingThings(capacity=8)
+    for t in (rows, cols):
+        new = t.add(12, [""] * 12)  # grows past the reservation
+        t.hist[new] = np.arange(36.0).reshape(12, 3)
+        t.hist[: t.n, 1] += 100.0  # one quarter's column over every row
+        t.alive[[2, 5, 11]] = False
+        t.compact()
+    assert cols.hist.shape == rows.hist.shape and cols.n == rows.n == 9
+    assert np.array_equal(cols.hist[: cols.n], rows.hist[: rows.n])
+    assert cols.hist[:, 1].flags.c_contiguous  # a column is one contiguous run
+    assert np.all(cols.hist[cols.n :] == 0.0)
