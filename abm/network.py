@@ -93,17 +93,11 @@ class FlowNetwork:
         src_region: np.ndarray,
         dst_region: np.ndarray,
     ) -> None:
-        """Record flows of one kind (arrays of equal length)."""
+        """Record flows of one kind (numpy arrays of equal length; amounts float64)."""
         # Compiled: the positive flows are copied (the log never aliases the caller's arrays)
         # and added into the quarter's region matrix in one pass.
         src, dst, amt = kernels.keep_positive_flows(
-            np.ascontiguousarray(src_uid),
-            np.ascontiguousarray(dst_uid),
-            np.ascontiguousarray(amount_busd, dtype=np.float64),
-            np.ascontiguousarray(src_region),
-            np.ascontiguousarray(dst_region),
-            N_REGIONS,
-            self.region_flows,
+            src_uid, dst_uid, amount_busd, src_region, dst_region, N_REGIONS, self.region_flows
         )
         if amt.size:
             self._chunks.append((src, dst, kind, amt, quarter))

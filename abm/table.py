@@ -50,6 +50,7 @@ class Table:
         self.n = 0
         self._capacity = max(int(capacity), 8)
         self.names: list[str] = []
+        self._views: dict[tuple[str, ...], tuple[int, int, tuple[np.ndarray, ...]]] = {}
         for name in self._all_fields():
             setattr(self, name, self._new_field(name, self._capacity))
 
@@ -102,6 +103,18 @@ class Table:
         self.names = [names[i] for i in kept.tolist()]
         self.n = k
         return mapping
+
+    def columns(self, names: tuple[str, ...]) -> tuple[np.ndarray, ...]:
+        """Views of several fields over the used rows (``field[:n]`` each), for a kernel that
+        takes them as one tuple. Kept while the row count and the arrays stay the same: the
+        clouds' and vendors' tables pass the same views quarter after quarter."""
+        key = (self.n, self._capacity)
+        hit = self._views.get(names)
+        if hit is not None and hit[:2] == key:
+            return hit[2]
+        views = tuple(getattr(self, name)[: self.n] for name in names)
+        self._views[names] = (*key, views)
+        return views
 
     def column(self, name: str) -> np.ndarray:
         """View of a field over the used rows."""

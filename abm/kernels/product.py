@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from abm.kernels import kernel, maximum, minimum, total
+from abm.kernels import kernel, matvec, maximum, minimum, total
 
 
 @kernel
@@ -28,7 +28,8 @@ def best_by_region(
 @kernel
 def book_sales_and_payroll(
     alive: np.ndarray,
-    is_app: np.ndarray,
+    archetype: np.ndarray,
+    app: int,
     model_rows: np.ndarray,
     model_revenue: np.ndarray,
     app_rows: np.ndarray,
@@ -47,7 +48,7 @@ def book_sales_and_payroll(
     revenue_hist: np.ndarray,
     slot: int,
     potential_revenue: np.ndarray,
-) -> tuple[np.ndarray, float]:
+) -> tuple[float, float]:
     """Credit this quarter's revenue, debit the API fees apps pay, set and pay the staff.
 
     Revenue: ``model_revenue`` (USD B, aligned with ``model_rows``) for the model labs; for
@@ -59,8 +60,8 @@ def book_sales_and_payroll(
     ``revenue_now``, column ``slot`` of ``revenue_hist`` and the apps' ``potential_revenue``.
     Staff: an app keeps at least the team it raised for, and at least 0.6 of its revenue; a
     model lab pays ``base_staff x pedigree + staff_cost_ratio x compute spend``; dead labs pay
-    nothing. Returns what each row paid its staff (at most its cash) and the apps' revenue
-    summed in numpy's pairwise order.
+    nothing. Returns what the labs paid their staff (each at most its cash) and the apps'
+    revenue, each summed in numpy's pairwise order. ``app``: the application archetype's code.
     """
     n = alive.size
     revenue = np.zeros(n)
@@ -83,15 +84,16 @@ def book_sales_and_payroll(
     for i in range(n):
         revenue_hist[i, slot] = revenue[i]
         revenue_now[i] = revenue[i]
-        if is_app[i]:
+        is_app = archetype[i] == app
+        if is_app:
             team = maximum(team_cost[i], 0.6 * revenue[i])
         else:
             team = base_staff * pedigree[i] + staff_cost_ratio * compute_spend[i]
         team_cost[i] = team if alive[i] else 0.0
         pay[i] = minimum(team_cost[i], maximum(cash[i], 0.0))
         cash[i] = cash[i] - pay[i]
-        spend_cum[i] = spend_cum[i] + (pay[i] if is_app[i] else 0.0)
-    return pay, total(app_revenue)
+        spend_cum[i] = spend_cum[i] + (pay[i] if is_app else 0.0)
+    return total(pay), total(app_revenue)
 
 
 @kernel
@@ -219,3 +221,57 @@ def model_logit_shares(sellable: np.ndarray, weight: np.ndarray, lock: np.ndarra
             if total[c] > 0:
                 out[j, c] = appeal[j, c] / total[c]
     return out
+
+
+@kernel
+def model_sales(
+    shares: np.ndarray,
+    rows: np.ndarray,
+    demand_model: np.ndarray,
+    fees: np.ndarray,
+    inf_got: np.ndarray,
+    inference_per_busd: float,
+    paid_share: float,
+    app_revenue_by_market: np.ndarray,
+    share: np.ndarray,
+    potential_revenue: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, float]:
+    """The model labs' sales (``abm.phases.product.run``), from their ``shares`` (K, M) of
+    each market's model spend ``demand_model`` and of the API fees ``fees`` (USD B).
+
+    A lab's potential revenue is its use (own sales and fees); it serves as much of it as its
+    inference compute allows (``inf_got`` against ``inference_per_busd`` x use) and only the
+    ``paid_share`` of what it serves is revenue. Writes ``potential_revenue`` and the labs'
+    rows of ``share``. Returns each lab's revenue, each market's API fee rate (fees the apps
+    pay over their revenue; 0 without fees), the labs' shares summed per market, and the sums
+    of own-sales revenue and of all revenue — every sum in numpy's order.
+    """
+    k, n_m = shares.shape
+    use_own = matvec(shares, demand_model)
+    revenue = np.empty(k)
+    own = np.empty(k)
+    served = np.empty(k)
+    row = np.empty(n_m)
+    for j in range(k):
+        for c in range(n_m):
+            row[c] = shares[j, c] * fees[c]
+        use_fees = total(row)
+        potential = use_own[j] + use_fees
+        needed = potential * inference_per_busd
+        i = rows[j]
+        served[j] = minimum(inf_got[i] / maximum(needed, 1e-12), 1.0) if needed > 0 else 1.0
+        potential_revenue[i] = potential
+        own[j] = use_own[j] * served[j] * paid_share
+        revenue[j] = own[j] + use_fees * served[j] * paid_share
+    fee_paid = np.zeros(n_m)
+    sums = np.zeros(n_m)
+    for j in range(k):
+        for c in range(n_m):
+            fee_paid[c] += shares[j, c] * served[j]
+            sums[c] += shares[j, c]
+            share[rows[j], c] = shares[j, c]
+    fee_rate = np.zeros(n_m)
+    for c in range(n_m):
+        if fees[c] > 0:
+            fee_rate[c] = fee_paid[c] * fees[c] / app_revenue_by_market[c]
+    return revenue, fee_rate, sums, total(own), total(revenue)

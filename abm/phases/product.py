@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from abm.kernels import matvec
 from abm.kernels import product as kernels
 from abm.markets.product import demand_level
 from abm.regions import N_REGIONS
@@ -85,32 +84,32 @@ def run(model: AIMarketModel) -> None:
     )
 
     # A model lab serves what its inference compute allows: the compute this quarter's demand
-    # for its models needs, against what it leased for inference.
-    use_own = matvec(sh, w.demand_model)  # USD B of use of its models, own sales and API fees
-    use_fees = (sh * fees[None, :]).sum(axis=1)
-    potential = use_own + use_fees
-    needed = potential * model.inference_per_busd
-    served = np.where(needed > 0, np.minimum(labs.inf_got[m] / np.maximum(needed, 1e-12), 1.0), 1.0)
-    labs.potential_revenue[m] = potential
-    # Only the paid share of what is used is revenue; free use still needs inference compute.
+    # for its models needs, against what it leased for inference. Only the paid share of what
+    # is used is revenue; free use still needs inference compute (compiled, one pass; the
+    # apps' shares are written by kernels.app_market).
     paid = w.paid_share
-    own = use_own * served * paid
-    fee_income = use_fees * served * paid
-    fee_paid_by_market = (sh * served[:, None]).sum(axis=0) * fees
-    fee_rate = np.divide(
-        fee_paid_by_market, rev_app_by_market, out=np.zeros(N_REGIONS), where=fees > 0
+    model_revenue, fee_rate, model_share_sums, own_total, model_total = kernels.model_sales(
+        sh,
+        m,
+        w.demand_model,
+        fees,
+        labs.inf_got,
+        float(model.inference_per_busd),
+        float(paid),
+        rev_app_by_market,
+        labs.share,
+        labs.potential_revenue,
     )
-    model_revenue = own + fee_income
-    labs.share[m] = sh  # (the apps' shares are written by kernels.app_market)
-    model.stats.share_sums = np.concatenate([sh.sum(axis=0), sa_by_market])
-    model.stats.model_revenue = float(model_revenue.sum())
+    model.stats.share_sums = np.concatenate([model_share_sums, sa_by_market])
+    model.stats.model_revenue = model_total
 
     # Revenue in (an app's is the paid share of what its users' use is worth, its potential
     # revenue), API fees out; staff: model labs scale with compute spend, application
     # startups keep the team they raised for (compiled, one pass).
     pay, app_revenue = kernels.book_sales_and_payroll(
         alive,
-        labs.archetype[:n] == APP,
+        labs.archetype[:n],
+        APP,
         m,
         model_revenue,
         a,
@@ -130,10 +129,10 @@ def run(model: AIMarketModel) -> None:
         model.ring_slot(),
         labs.potential_revenue,
     )
-    model.ledger.money_in("customers", float(own.sum() + app_revenue))
-    model.stats.total_revenue = float(own.sum() + app_revenue)
+    model.ledger.money_in("customers", own_total + app_revenue)
+    model.stats.total_revenue = own_total + app_revenue
     model.stats.paid_share = paid
-    model.ledger.money_out("wages", float(pay.sum()))
+    model.ledger.money_out("wages", pay)
     # Paid adoption diffuses (Bass): new payers come from outside influence (p) and from
     # imitating those already paying (q), per year, among those not yet paying.
     if paid < 1.0:
