@@ -19,7 +19,7 @@ from abm.regions import N_REGIONS, REGIONS
 from abm.table import Table
 
 if TYPE_CHECKING:
-    from abm.model import AIMarketModel
+    pass
 
 BACKS: tuple[str, ...] = ("labs", "vendors")
 LABS, VENDORS = range(len(BACKS))
@@ -55,21 +55,3 @@ class SovereignFund(mesa.Agent):
 
     def __repr__(self) -> str:
         return f"SovereignFund({self.name!r}, {self.region})"
-
-
-def allocate(model: AIMarketModel, valuation_growth: float) -> None:
-    """Add this quarter's AI allocation from the state to dry powder and set the budget.
-
-    Args:
-        valuation_growth: growth of the total valuation of labs over the last year (ratio).
-    """
-    sf, s = model.sovereigns, model.scenario.investors
-    n = sf.n
-    share = s.sovereign_ai_share * max(valuation_growth, 1.0) ** s.sovereign_hype_elasticity
-    share = min(share, s.sovereign_ai_share_max)
-    add = np.where(sf.alive[:n], sf.aum[:n] * share * sf.ai_tilt[:n] / 4.0, 0.0)
-    # The allocation is a commitment, not a pile: dry powder is capped at two years of it.
-    add = np.minimum(add, np.maximum(8.0 * add - sf.dry_powder[:n], 0.0))
-    sf.dry_powder[:n] += add
-    model.ledger.money_in("states", float(add.sum()))
-    sf.budget[:n] = np.where(sf.alive[:n], sf.dry_powder[:n] / 4.0, 0.0)

@@ -59,15 +59,6 @@ class VentureFund(mesa.Agent):
         return f"VentureFund({self.name!r}, {self.region}, {self.mandate})"
 
 
-def set_budgets(model: AIMarketModel) -> None:
-    """Deploy dry powder evenly over what is left of the investment period."""
-    f, s = model.funds, model.scenario.investors
-    n = f.n
-    age = model.quarter_index - f.vintage[:n]
-    left = np.maximum(s.vc_investment_quarters - age, 2)
-    f.budget[:n] = np.where(f.alive[:n], f.dry_powder[:n] / left, 0.0)
-
-
 def raise_next_funds(model: AIMarketModel) -> np.ndarray:
     """Firms whose cycle is over raise a new fund from LPs, sized by marked returns.
 

@@ -16,13 +16,15 @@ import numpy as np
 
 from abm.kernels import capital as kernels
 from abm.kernels import fundraising, negotiation
+from abm.kernels import investors as investor_kernels
+from abm.ledger import ACCOUNT_INDEX
 from abm.markets.capital import (
     RoundResult,
     VentureGroups,
 )
 from abm.network import EQUITY
 from abm.regions import BLOC_OF_REGION, GULF
-from agents import hyperscaler, lab, sovereign_fund, venture_fund
+from agents import hyperscaler, lab
 from agents.lab import APP, BIGTECH
 from agents.sovereign_fund import LABS
 
@@ -124,33 +126,59 @@ _NO_STRATEGIC = (np.zeros((0, 0), np.bool_), _I0, _I0, _I0, _F0)
 
 
 def _set_budgets(model: AIMarketModel) -> None:
-    venture_fund.set_budgets(model)
+    """This quarter's budgets.
+
+    A venture fund deploys its dry powder evenly over what is left of its investment period
+    (``vc_investment_quarters``, at least two quarters). A sovereign fund adds a quarter of
+    its yearly AI allocation — ``sovereign_ai_share`` of AUM (times its AI tilt), rising with
+    the labs' valuation growth over the last year (``sovereign_hype_elasticity``, at most
+    ``sovereign_ai_share_max``) — to its dry powder. The allocation is a commitment, not a
+    pile: dry powder is capped at two years of it. It may deploy a quarter of its dry powder.
+    Compiled: ``abm.kernels.investors.set_budgets``.
+    """
+    f, sf, s = model.funds, model.sovereigns, model.scenario.investors
     hist = model.world.valuation_history
     growth = hist[-1] / hist[-5] if len(hist) >= 5 and hist[-5] > 0 else 1.0
-    sovereign_fund.allocate(model, growth)
+    share = s.sovereign_ai_share * max(growth, 1.0) ** s.sovereign_hype_elasticity
+    investor_kernels.set_budgets(
+        model.quarter_index,
+        f.alive[: f.n],
+        f.vintage[: f.n],
+        f.dry_powder[: f.n],
+        f.budget[: f.n],
+        int(s.vc_investment_quarters),
+        sf.alive[: sf.n],
+        sf.aum[: sf.n],
+        sf.ai_tilt[: sf.n],
+        sf.dry_powder[: sf.n],
+        sf.budget[: sf.n],
+        float(min(share, s.sovereign_ai_share_max)),
+        model.ledger.inflow,
+        ACCOUNT_INDEX["states"],
+    )
 
 
 def _investor_budget(model: AIMarketModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Budget, region and kind of every investor in the global index."""
+    """Budget, region and kind of every investor in the global index (compiled:
+    ``abm.kernels.investors.budgets``)."""
     f, sf, c, v = model.funds, model.sovereigns, model.clouds, model.vendors
-    s = model.scenario.investors
-    vendor_budget = np.where(v.alive[: v.n], s.vendor_venture_share * v.revenue[: v.n], 0.0)
-    vendor_budget = np.minimum(vendor_budget, np.maximum(v.cash[: v.n], 0.0))
-    budget = np.concatenate(
-        [
-            f.budget[: f.n],
-            np.where(sf.backs[: sf.n] == LABS, sf.budget[: sf.n], 0.0),
-            np.maximum(c.strategic[: c.n], 0.0) * c.alive[: c.n],
-            vendor_budget,
-        ]
+    return investor_kernels.budgets(
+        model.investor_base,
+        f.budget[: f.n],
+        f.region[: f.n],
+        sf.backs[: sf.n],
+        LABS,
+        sf.budget[: sf.n],
+        sf.region[: sf.n],
+        c.strategic[: c.n],
+        c.alive[: c.n],
+        c.region[: c.n],
+        v.alive[: v.n],
+        v.revenue[: v.n],
+        v.cash[: v.n],
+        v.region[: v.n],
+        float(model.scenario.investors.vendor_venture_share),
     )
-    region = np.concatenate(
-        [f.region[: f.n], sf.region[: sf.n], c.region[: c.n], v.region[: v.n]]
-    ).astype(np.int64)
-    kind = np.concatenate(
-        [np.full(f.n, VC), np.full(sf.n, SOVEREIGN), np.full(c.n, CLOUD), np.full(v.n, VENDOR)]
-    )
-    return budget, region, kind
 
 
 def _deal_groups(
@@ -278,17 +306,19 @@ def _apply(
     q = model.quarter_index
     inv, k, amt = result.investor, result.ask, result.amount
 
-    # Debit investors (each investor's checks summed in order, as one bincount per kind did).
-    paid = np.bincount(inv, weights=amt, minlength=kind.size)
-    for kd, table, field in (
-        (VC, f, "dry_powder"),
-        (SOVEREIGN, sf, "dry_powder"),
-        (CLOUD, c, "strategic"),
-        (VENDOR, v, "cash"),
-    ):
-        getattr(table, field)[: table.n] -= paid[base[kd] : base[kd] + table.n]
-    f.paid_in[: f.n] += paid[base[VC] : base[VC] + f.n]
-    sf.invested[: sf.n] += paid[base[SOVEREIGN] : base[SOVEREIGN] + sf.n]
+    # Debit investors (each investor's checks summed in order, as one bincount did).
+    investor_kernels.debit(
+        inv,
+        amt,
+        base,
+        kind.size,
+        f.dry_powder[: f.n],
+        f.paid_in[: f.n],
+        sf.dry_powder[: sf.n],
+        sf.invested[: sf.n],
+        c.strategic[: c.n],
+        v.cash[: v.n],
+    )
 
     # Compiled (kernels.settle_rounds): Gulf sovereigns tie part of a foreign stake to data
     # centres at home (their region's cloud); labs are credited — clouds pay in credits,
