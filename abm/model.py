@@ -39,7 +39,7 @@ from abm.scenario_files import load_scenario
 from abm.world import World
 from agents.chip_vendor import VendorTable
 from agents.hyperscaler import cloud_table_class
-from agents.lab import ARCHETYPES, LabTable
+from agents.lab import ARCHETYPES, LabTable, model_lab_rows
 from agents.sovereign_fund import SovereignTable
 from agents.venture_fund import FundTable
 
@@ -106,6 +106,7 @@ class AIMarketModel(mesa.Model):
         self.ledger = Ledger()
         self.event_log = EventLog()
         self.flows = FlowNetwork()
+        self._model_rows: np.ndarray | None = None  # model_lab_rows, once a quarter
         # About 10^5 stakes per unit of population scale over 64 quarters (10^6 at scale 10):
         # reserved up front, mapped by the OS only as stakes arrive (abm/holdings.py).
         self.holdings = Holdings(capacity=int(STAKES_PER_SCALE * max(s.population.scale, 0.1)))
@@ -449,6 +450,7 @@ class AIMarketModel(mesa.Model):
         """Append labs, create their handles; returns their rows. ``names=None``: synthetic names
         (archetype and uid, made when asked for: see :meth:`lab_name`)."""
         count = len(next(iter(fields.values())))
+        self.forget_lab_rows()
         rows = self.labs.add(count, names if names is not None else [""] * count)
         for key, value in fields.items():
             getattr(self.labs, key)[rows] = value
@@ -479,6 +481,23 @@ class AIMarketModel(mesa.Model):
         """Size of the investor index."""
         return int(self._investor_base[-1] + self.vendors.n)
 
+    def model_lab_rows(self) -> np.ndarray:
+        """Rows of alive labs that train their own models (not application startups),
+        ascending; read-only.
+
+        Computed once a quarter: only the demography phase (entry, exits, acquisitions,
+        break-ups, compaction) changes who is alive or what a lab is, and it drops this cache
+        as it starts (:meth:`forget_lab_rows`)."""
+        if self._model_rows is None:
+            rows = model_lab_rows(self.labs)
+            rows.flags.writeable = False
+            self._model_rows = rows
+        return self._model_rows
+
+    def forget_lab_rows(self) -> None:
+        """Drop the cached :meth:`model_lab_rows` (the lab table is about to change)."""
+        self._model_rows = None
+
     def price_per_share(self) -> np.ndarray:
         """USD B per share of every lab row at investors' current mark (0 for dead labs)."""
         n = self.labs.n
@@ -505,6 +524,7 @@ class AIMarketModel(mesa.Model):
         """Drop dead lab rows (rarely): remap stakes, cloud links and handles."""
         labs = self.labs
         n = labs.n
+        self.forget_lab_rows()
         dead = np.flatnonzero(~labs.alive[:n])
         self.retired_above[0] += int((labs.best_flop[dead] >= 1e25).sum())
         self.retired_above[1] += int((labs.best_flop[dead] >= 1e26).sum())

@@ -389,7 +389,7 @@ def funding_asks(model: AIMarketModel, pre: np.ndarray) -> np.ndarray:
     arch = labs.archetype[:n]
     q = model.quarter_index
     # The next run plus a cycle of research towards it (model labs only).
-    model_rows = fundraising.rows_not_of(alive, arch, APP)
+    model_rows = model.model_lab_rows()
     next_cost = np.zeros(n)
     next_cost[model_rows] = (
         next_run_flop(model, model_rows)

@@ -78,7 +78,7 @@ def run(model: AIMarketModel) -> None:
     fund_labs(model)
     hyperscaler.set_training_utilisation(model)
     hyperscaler.set_prices(model)
-    rows = lab.model_lab_rows(labs)  # only model labs lease compute
+    rows = model.model_lab_rows()  # only model labs lease compute
     lab.absorb_algorithms(model, rows)
 
     # Expected price: the partner's, else the capacity-weighted price of the lab's pool.

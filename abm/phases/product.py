@@ -18,7 +18,6 @@ import numpy as np
 from abm.kernels import product as kernels
 from abm.markets.product import demand_level
 from abm.regions import N_REGIONS
-from agents import lab
 from agents.lab import APP
 
 if TYPE_CHECKING:
@@ -59,7 +58,7 @@ def run(model: AIMarketModel) -> None:
     w.demand_history.append(float(spend.sum()))
 
     # Foundation-model segment.
-    m = lab.model_lab_rows(labs)
+    m = model.model_lab_rows()
     # Compiled logit (abm.markets.product.model_shares is the numpy version); the exponential
     # and the lock-in power stay in numpy.
     sellable, exponent, lock = kernels.model_logit_inputs(
