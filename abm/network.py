@@ -102,6 +102,34 @@ class FlowNetwork:
         if amt.size:
             self._chunks.append((src, dst, kind, amt, quarter))
 
+    def log_rows(
+        self,
+        quarter: int,
+        kind: int,
+        src_uid: np.ndarray,
+        src: np.ndarray,
+        dst_uid: np.ndarray,
+        dst: np.ndarray,
+        amount_busd: np.ndarray,
+        src_region: np.ndarray,
+        dst_region: np.ndarray,
+    ) -> None:
+        """:meth:`log` the flows from rows ``src`` to rows ``dst`` of their tables, reading
+        uids and regions at those rows (``src_uid[src]`` ...) in the compiled pass."""
+        src_u, dst_u, amt = kernels.keep_positive_flows_at(
+            src_uid,
+            src,
+            dst_uid,
+            dst,
+            amount_busd,
+            src_region,
+            dst_region,
+            N_REGIONS,
+            self.region_flows,
+        )
+        if amt.size:
+            self._chunks.append((src_u, dst_u, kind, amt, quarter))
+
     def edges(self, start: int = 0) -> dict[str, np.ndarray]:
         """Flows logged from chunk ``start`` on, aggregated per (source, target) pair.
 

@@ -788,3 +788,44 @@ def strategic_groups(
         group[inv], draws[inv], max_share[inv] = g, draws_by_kind[2], max_share_by_kind[2]
         g += 1
     return cols, eligible, group, draws, max_share
+
+
+@kernel
+def first_cloud_partners(
+    investor: np.ndarray,
+    lab_rows: np.ndarray,
+    amount: np.ndarray,
+    kind: np.ndarray,
+    cloud_kind: int,
+    cloud_base: int,
+    partner: np.ndarray,
+    stock: np.ndarray,
+) -> None:
+    """A lab without a compute partner takes the cloud that invested in it this quarter as
+    one (``partner``, in place, cloud rows). Among several, the one whose stake (``amount``,
+    USD B) was largest, then the one with the largest fleet (raw H100e of ``stock`` summed in
+    numpy's order), then the last stake in order: what assigning the stakes in
+    ``np.lexsort((fleet, amount))`` order, the last write winning, gave."""
+    n = investor.size
+    pos = np.empty(n, np.int64)
+    fleet = np.empty(n)
+    k = 0
+    for j in range(n):
+        if kind[investor[j]] == cloud_kind and partner[lab_rows[j]] < 0:
+            pos[k] = j
+            fleet[k] = total(stock[investor[j] - cloud_base])
+            k += 1
+    for a in range(k):
+        j = pos[a]
+        wins = True
+        for b in range(k):
+            i = pos[b]
+            if b == a or lab_rows[i] != lab_rows[j]:
+                continue
+            if amount[i] > amount[j] or (
+                amount[i] == amount[j] and (fleet[b] > fleet[a] or (fleet[b] == fleet[a] and b > a))
+            ):
+                wins = False
+                break
+        if wins:
+            partner[lab_rows[j]] = investor[j] - cloud_base

@@ -46,3 +46,42 @@ def keep_positive_flows(
         for b in range(n_regions):
             region_flows[a, b] = region_flows[a, b] + cell[a * n_regions + b]
     return out_src, out_dst, out_amt
+
+
+@kernel
+def keep_positive_flows_at(
+    src_uid: np.ndarray,
+    src: np.ndarray,
+    dst_uid: np.ndarray,
+    dst: np.ndarray,
+    amount: np.ndarray,
+    src_region: np.ndarray,
+    dst_region: np.ndarray,
+    n_regions: int,
+    region_flows: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`keep_positive_flows` of the flows from rows ``src`` to rows ``dst`` of their
+    tables: uids and regions are read at those rows (``src_uid[src]``, ``dst_region[dst]``)
+    rather than gathered by the caller first."""
+    n = amount.size
+    k = 0
+    for i in range(n):
+        if amount[i] > 0:
+            k += 1
+    out_src = np.empty(k, dtype=np.int64)
+    out_dst = np.empty(k, dtype=np.int64)
+    out_amt = np.empty(k)
+    cell = np.zeros(n_regions * n_regions)
+    j = 0
+    for i in range(n):
+        if amount[i] > 0:
+            out_src[j] = src_uid[src[i]]
+            out_dst[j] = dst_uid[dst[i]]
+            out_amt[j] = amount[i]
+            c = np.int64(src_region[src[i]]) * n_regions + np.int64(dst_region[dst[i]])
+            cell[c] += amount[i]
+            j += 1
+    for a in range(n_regions):
+        for b in range(n_regions):
+            region_flows[a, b] = region_flows[a, b] + cell[a * n_regions + b]
+    return out_src, out_dst, out_amt

@@ -370,16 +370,10 @@ def _apply(
 
     # A lab's first cloud investor becomes its compute partner. Where several clouds join the
     # same round, the one that put in most, and among equal checks the one with the largest
-    # fleet: stakes are assigned in ascending (amount, fleet), so that one is written last and
-    # wins. (Before, the cloud with the highest row won, whatever it paid.)
-    is_cloud = kind[inv] == CLOUD
-    if is_cloud.any():
-        cloud_rows = lab_rows[is_cloud]
-        first = np.flatnonzero(labs.partner[cloud_rows] < 0)
-        cloud = inv[is_cloud][first] - base[CLOUD]
-        fleet = c.stock[cloud].sum(axis=1)
-        order = np.lexsort((fleet, to_lab[is_cloud][first]))
-        labs.partner[cloud_rows[first[order]]] = cloud[order]
+    # fleet (compiled: kernels.first_cloud_partners).
+    kernels.first_cloud_partners(
+        inv, lab_rows, to_lab, kind, CLOUD, int(base[CLOUD]), labs.partner, c.stock
+    )
 
     model.holdings.add(inv, lab_rows, new_shares, q)
     closed = rows[result.closed]
@@ -394,14 +388,8 @@ def _apply(
         labs.ask_pre[closed],
         result.n_investors[result.closed],
     )
-    model.flows.log(
-        q,
-        EQUITY,
-        model.investor_uid[inv],
-        labs.uid[lab_rows],
-        to_lab,
-        inv_region[inv],
-        labs.region[lab_rows],
+    model.flows.log_rows(
+        q, EQUITY, model.investor_uid, inv, labs.uid, lab_rows, to_lab, inv_region, labs.region
     )
     st.round_labs.append(labs.uid[closed])
     st.round_amounts.append(raised)

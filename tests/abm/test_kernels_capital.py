@@ -438,3 +438,29 @@ def test_strategic_groups_match_numpy(seed):
     )
     for g, w in zip(got, want, strict=True):
         _same(g, w)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_first_cloud_partners_match_the_lexsort(seed):
+    """The numpy assignment (``_apply`` at commit adbfb2a): stakes by clouds in labs without a
+    partner, assigned in ``np.lexsort((fleet, amount))`` order, the last write winning."""
+    rng = np.random.default_rng(seed)
+    n_inv, n_labs, n = 30, 12, 80
+    kind = rng.integers(0, 4, n_inv)
+    base = 7
+    inv = rng.integers(0, n_inv, n)
+    inv = np.where(kind[inv] == 2, np.maximum(inv, base), inv)  # clouds from row 7 on
+    lab_rows = rng.integers(0, n_labs, n)
+    amount = np.round(rng.lognormal(0.0, 1.0, n), 1)  # ties
+    stock = np.round(rng.lognormal(0.0, 1.0, (n_inv, 4)), 1)
+    partner = np.where(rng.random(n_labs) < 0.5, rng.integers(0, 5, n_labs), -1).astype(np.int32)
+    want = partner.copy()
+    is_cloud = kind[inv] == 2
+    cloud_rows = lab_rows[is_cloud]
+    first = np.flatnonzero(want[cloud_rows] < 0)
+    cloud = inv[is_cloud][first] - base
+    fleet = stock[inv[is_cloud][first] - base].sum(axis=1)
+    order = np.lexsort((fleet, amount[is_cloud][first]))
+    want[cloud_rows[first[order]]] = cloud[order]
+    kernels.first_cloud_partners(inv, lab_rows, amount, kind, 2, base, partner, stock)
+    assert np.array_equal(partner, want)

@@ -36,3 +36,23 @@ def test_keep_positive_flows_matches_numpy(seed, n):
     for g, w in zip(got, want, strict=True):
         assert g.dtype == w.dtype and g.tobytes() == w.tobytes()
         assert not np.shares_memory(g, src) and not np.shares_memory(g, amount)
+
+
+@settings(max_examples=80, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 400))
+def test_flows_logged_by_rows_equal_the_gathered_flows(seed, n):
+    rng = np.random.default_rng(seed)
+    src_uid, dst_uid = rng.integers(0, 10_000, 50), rng.integers(0, 10_000, 70)
+    src_region, dst_region = rng.integers(0, R, 50), rng.integers(0, R, 70).astype(np.int8)
+    src, dst = rng.integers(0, 50, n), rng.integers(0, 70, n)
+    amount = np.where(rng.random(n) < 0.3, 0.0, rng.lognormal(-2.0, 2.0, n))
+    by_rows, gathered = np.ones((R, R)), np.ones((R, R))
+    got = network.keep_positive_flows_at(
+        src_uid, src, dst_uid, dst, amount, src_region, dst_region, R, by_rows
+    )
+    want = network.keep_positive_flows(
+        src_uid[src], dst_uid[dst], amount, src_region[src], dst_region[dst], R, gathered
+    )
+    for a, b in zip(got, want, strict=True):
+        assert a.tobytes() == b.tobytes()
+    assert by_rows.tobytes() == gathered.tobytes()
