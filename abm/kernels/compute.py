@@ -559,3 +559,75 @@ def lease_market(
         seller = np.concatenate((seller, s))
         amount = np.concatenate((amount, a))
     return buyer, seller, amount
+
+
+@kernel
+def fund_labs(
+    kids: np.ndarray,
+    parent: np.ndarray,
+    cloud_region: np.ndarray,
+    growth_term: np.ndarray,
+    parent_ai_share: float,
+    parent_ai_share_max: float,
+    opcf: np.ndarray,
+    patron_rows: np.ndarray,
+    patron: np.ndarray,
+    state_backed: np.ndarray,
+    lab_region: np.ndarray,
+    team_cost: np.ndarray,
+    grants: np.ndarray,
+    cash: np.ndarray,
+    inflow: np.ndarray,
+    parents: int,
+    states: int,
+) -> None:
+    """Parents, patrons and states fund their labs (``abm.phases.compute.fund_labs``).
+
+    Big-tech labs (``kids``): ``min(parent_ai_share x growth_term[parent's region],
+    parent_ai_share_max)`` of the parent cloud's cash flow ``opcf``, split evenly among its
+    labs, paid while the lab holds less than four quarters of it (``growth_term``: AI
+    spending growth in each region raised to the elasticity). Patron-backed labs receive their
+    ``patron`` payment. Each region's ``grants`` (USD B) go to its ``state_backed`` labs in
+    proportion to their staff cost (at least 1e-6). Money in from the parents' and states'
+    accounts; sums in numpy's order.
+    """
+    n_c = opcf.size
+    siblings = np.zeros(n_c, np.int64)
+    for j in range(kids.size):
+        siblings[parent[kids[j]]] += 1
+    give = np.empty(kids.size)
+    for j in range(kids.size):
+        i = kids[j]
+        p = parent[i]
+        share = minimum(parent_ai_share * growth_term[cloud_region[p]], parent_ai_share_max)
+        budget = share * opcf[p] / siblings[p]
+        give[j] = budget if cash[i] < 4.0 * budget else 0.0
+        cash[i] = cash[i] + give[j]
+    if kids.size:
+        inflow[parents] += total(give)
+    if patron_rows.size:
+        paid = np.empty(patron_rows.size)
+        for j in range(patron_rows.size):
+            i = patron_rows[j]
+            paid[j] = patron[i]
+            cash[i] = cash[i] + patron[i]
+        inflow[parents] += total(paid)
+    weight = np.empty(state_backed.size)
+    who = np.empty(state_backed.size, np.int64)
+    for r in range(grants.size):
+        if not grants[r] > 0:
+            continue
+        k = 0
+        for j in range(state_backed.size):
+            i = state_backed[j]
+            if lab_region[i] == r:
+                who[k] = i
+                weight[k] = maximum(team_cost[i], 1e-6)
+                k += 1
+        if k == 0:
+            continue
+        whole = total(weight[:k])
+        for j in range(k):
+            weight[j] = grants[r] * weight[j] / whole
+            cash[who[j]] = cash[who[j]] + weight[j]
+        inflow[states] += total(weight[:k])

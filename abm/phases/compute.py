@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from abm.kernels import compute as kernels
+from abm.ledger import ACCOUNT_INDEX
 from abm.markets.compute import average_price, clear_spot
 from abm.network import COMPUTE
 from abm.regions import CN
@@ -44,31 +45,26 @@ def fund_labs(model: AIMarketModel) -> None:
         CHAMPION,
         CHALLENGER,
     )
-    if kids.size:
-        parent = labs.parent[kids]
-        # A parent's commitment grows with AI spending in its home market.
-        growth = model.demand_growth_by_region()[c.region[parent]]
-        share = np.minimum(
-            si.parent_ai_share * growth**si.parent_ai_elasticity, si.parent_ai_share_max
-        )
-        budget = share * c.opcf[parent]
-        # Several labs of one parent split its budget.
-        siblings = np.bincount(parent, minlength=c.n)[parent]
-        budget = budget / siblings
-        give = np.where(labs.cash[kids] < 4.0 * budget, budget, 0.0)
-        labs.cash[kids] += give
-        model.ledger.money_in("parents", float(give.sum()))
-    if patron.size:
-        labs.cash[patron] += labs.patron[patron]
-        model.ledger.money_in("parents", float(labs.patron[patron].sum()))
-    grants = pol.lab_subsidy + pol.public_compute * np.array(model.public_compute_price)
-    for region in np.flatnonzero(grants > 0):
-        who = state_backed[labs.region[state_backed] == region]
-        if who.size:
-            weight = np.maximum(labs.team_cost[who], 1e-6)
-            grant = grants[region] * weight / weight.sum()
-            labs.cash[who] += grant
-            model.ledger.money_in("states", float(grant.sum()))
+    # Compiled; AI spending growth is raised to the parents' elasticity in numpy, per region.
+    kernels.fund_labs(
+        kids,
+        labs.parent,
+        c.region,
+        model.demand_growth_by_region() ** si.parent_ai_elasticity,
+        float(si.parent_ai_share),
+        float(si.parent_ai_share_max),
+        c.opcf,
+        patron,
+        labs.patron,
+        state_backed,
+        labs.region,
+        labs.team_cost,
+        pol.lab_subsidy + pol.public_compute * np.array(model.public_compute_price),
+        labs.cash,
+        model.ledger.inflow,
+        ACCOUNT_INDEX["parents"],
+        ACCOUNT_INDEX["states"],
+    )
 
 
 def run(model: AIMarketModel) -> None:

@@ -11,6 +11,7 @@ from abm import AIMarketModel, load_scenario
 from abm.kernels import compute as kernels
 from abm.markets.compute import clear_spot
 from agents import lab
+from agents.lab import BIGTECH, CHALLENGER, CHAMPION
 
 
 def _clear_spot_numpy(request, wtp, supply, price):
@@ -432,3 +433,78 @@ def test_lease_market_matches_numpy(seed, n, nh, access):
     for x, y in ((buyer, b), (seller, s), (amount, a), (demand, d)):
         assert x.dtype == y.dtype
         assert x.tobytes() == y.tobytes()
+
+
+def _fund_labs_numpy(model: AIMarketModel) -> None:
+    """Parents fund big-tech labs; outside patrons and states fund theirs.
+
+    A parent gives its lab a share of its cash flow that grows with AI spending in its home
+    market (up to a ceiling), while the lab holds less than a year of it. Lab grants and public compute of a
+    region go to its champions and challengers in proportion to their staff.
+    """
+    labs, c, _w, pol = model.labs, model.clouds, model.world, model.policy
+    si = model.scenario.investors
+    n = labs.n
+    kids, patron, state_backed = kernels.funded_rows(
+        labs.alive[:n],
+        labs.archetype[:n],
+        labs.parent[:n],
+        labs.patron[:n],
+        BIGTECH,
+        CHAMPION,
+        CHALLENGER,
+    )
+    if kids.size:
+        parent = labs.parent[kids]
+        # A parent's commitment grows with AI spending in its home market.
+        growth = model.demand_growth_by_region()[c.region[parent]]
+        share = np.minimum(
+            si.parent_ai_share * growth**si.parent_ai_elasticity, si.parent_ai_share_max
+        )
+        budget = share * c.opcf[parent]
+        # Several labs of one parent split its budget.
+        siblings = np.bincount(parent, minlength=c.n)[parent]
+        budget = budget / siblings
+        give = np.where(labs.cash[kids] < 4.0 * budget, budget, 0.0)
+        labs.cash[kids] += give
+        model.ledger.money_in("parents", float(give.sum()))
+    if patron.size:
+        labs.cash[patron] += labs.patron[patron]
+        model.ledger.money_in("parents", float(labs.patron[patron].sum()))
+    grants = pol.lab_subsidy + pol.public_compute * np.array(model.public_compute_price)
+    for region in np.flatnonzero(grants > 0):
+        who = state_backed[labs.region[state_backed] == region]
+        if who.size:
+            weight = np.maximum(labs.team_cost[who], 1e-6)
+            grant = grants[region] * weight / weight.sum()
+            labs.cash[who] += grant
+            model.ledger.money_in("states", float(grant.sum()))
+
+
+def _lab_state(model):
+    out = {}
+    for name in ("labs", "clouds"):
+        table = getattr(model, name)
+        for field in table._all_fields():
+            out[f"{name}.{field}"] = np.asarray(getattr(table, field)).tobytes()
+    out["ledger"] = model.ledger.inflow.tobytes()
+    return out
+
+
+@pytest.mark.parametrize(
+    ("preset", "seed", "quarters"), [("baseline", 1, 28), ("china_subsidy_push", 2, 16)]
+)
+def test_fund_labs_matches_numpy(monkeypatch, preset, seed, quarters):
+    """Parents', patrons' and states' funding (numpy version at commit ce95222), in lockstep."""
+    from abm.phases import compute
+
+    new = AIMarketModel(load_scenario(preset), rng=seed)
+    ref = AIMarketModel(load_scenario(preset), rng=seed)
+    for _ in range(quarters):
+        new.step()
+        with monkeypatch.context() as patch:
+            patch.setattr(compute, "fund_labs", _fund_labs_numpy)
+            ref.step()
+        a, b = _lab_state(new), _lab_state(ref)
+        for key in b:
+            assert a[key] == b[key], (key, new.quarter)
