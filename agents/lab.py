@@ -27,6 +27,7 @@ import numpy as np
 
 from abm.kernels import compute as compute_kernels
 from abm.kernels import fundraising
+from abm.ledger import ACCOUNT_INDEX
 from abm.regions import BLOC_OF_REGION, N_REGIONS, REGIONS, WEST_BLOC
 from abm.table import Table
 
@@ -43,6 +44,7 @@ ARCHETYPES: tuple[str, ...] = (
     "app",
 )
 FRONTIER, BIGTECH, OPEN_WEIGHT, CHAMPION, CHALLENGER, APP = range(len(ARCHETYPES))
+_ALGO_LEADERS = np.array([FRONTIER, BIGTECH])  # set the frontier in the leading bloc
 NO_MODEL = -np.inf
 
 
@@ -164,16 +166,19 @@ def absorb_algorithms(model: AIMarketModel, rows: np.ndarray) -> None:
     best open-weight release. ``rows``: the model labs.
     """
     labs, w, s = model.labs, model.world, model.scenario.labs
-    algo = labs.algo[rows]
-    arch = labs.archetype[rows]
-    leader = ((arch == FRONTIER) | (arch == BIGTECH)) & (BLOC[labs.region[rows]] == WEST_BLOC)
-    new = algo + s.algo_absorb_rate * np.maximum(w.algo_frontier - algo, 0.0)
-    if np.isfinite(w.open_algo):
-        open_level = w.open_algo - (1.0 - s.open_weight_absorb) * np.maximum(
-            w.open_algo - algo, 0.0
-        )
-        new = np.maximum(new, open_level)
-    labs.algo[rows] = np.where(leader, w.algo_frontier, np.minimum(new, w.algo_frontier))
+    compute_kernels.absorb_algorithms(
+        rows,
+        labs.algo,
+        labs.archetype,
+        labs.region,
+        BLOC,
+        _ALGO_LEADERS,
+        WEST_BLOC,
+        float(w.algo_frontier),
+        float(s.algo_absorb_rate),
+        float(w.open_algo),
+        float(1.0 - s.open_weight_absorb),
+    )
 
 
 def plan_runs(model: AIMarketModel, rows: np.ndarray) -> None:
@@ -207,13 +212,19 @@ def plan_runs(model: AIMarketModel, rows: np.ndarray) -> None:
     size, comply_cost, delay = model.policy.compliance(
         size, run_cost, labs.region[idx], s.compliance_bunching_share
     )
-    pay = np.minimum(comply_cost, labs.cash[idx])
-    labs.cash[idx] -= pay
-    model.ledger.money_out("governments", float(pay.sum()))
-    labs.run_target[idx] = size
-    labs.run_done[idx] = 0.0
-    labs.run_cost[idx] = 0.0
-    labs.run_age[idx] = -delay
+    compute_kernels.start_runs(
+        idx,
+        size,
+        comply_cost,
+        delay,
+        labs.cash,
+        labs.run_target,
+        labs.run_done,
+        labs.run_cost,
+        labs.run_age,
+        model.ledger.outflow,
+        ACCOUNT_INDEX["governments"],
+    )
 
 
 def next_run_flop(model: AIMarketModel, rows: np.ndarray) -> np.ndarray:
@@ -224,9 +235,16 @@ def next_run_flop(model: AIMarketModel, rows: np.ndarray) -> np.ndarray:
     largest run one site of its region allows now.
     """
     labs, w, s = model.labs, model.world, model.scenario.labs
-    ceiling = labs.ambition[rows] * w.max_run_flop(s.run_quarters)[labs.region[rows]]
-    step = np.maximum(s.run_multiple * labs.last_flop[rows], s.frontier_fraction * ceiling)
-    return np.maximum(np.minimum(step, ceiling), w.entry_run_flop)
+    return compute_kernels.next_run_flop(
+        rows,
+        labs.ambition,
+        labs.region,
+        labs.last_flop,
+        w.max_run_flop(s.run_quarters),
+        float(s.run_multiple),
+        float(s.frontier_fraction),
+        float(w.entry_run_flop),
+    )
 
 
 def compute_requests(model: AIMarketModel, rows: np.ndarray, inference_per_busd: float) -> None:

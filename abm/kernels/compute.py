@@ -631,3 +631,205 @@ def fund_labs(
             weight[j] = grants[r] * weight[j] / whole
             cash[who[j]] = cash[who[j]] + weight[j]
         inflow[states] += total(weight[:k])
+
+
+@kernel
+def absorb_algorithms(
+    rows: np.ndarray,
+    algo: np.ndarray,
+    archetype: np.ndarray,
+    region: np.ndarray,
+    bloc_of_region: np.ndarray,
+    leaders: np.ndarray,
+    leader_bloc: int,
+    frontier: float,
+    absorb_rate: float,
+    open_algo: float,
+    open_keep: float,
+) -> None:
+    """Model labs' algorithmic efficiency (log10, in place): labs of the ``leaders``
+    archetypes in the leading bloc set the ``frontier``; the others close ``absorb_rate`` of
+    their gap to it each quarter, reach at least the best open-weight release less
+    ``open_keep`` (1 - ``open_weight_absorb``) of their gap to it (when there is one,
+    ``open_algo`` finite), and never pass the frontier."""
+    has_open = np.isfinite(open_algo)
+    for j in range(rows.size):
+        i = rows[j]
+        a = algo[i]
+        new = a + absorb_rate * maximum(frontier - a, 0.0)
+        if has_open:
+            new = maximum(new, open_algo - open_keep * maximum(open_algo - a, 0.0))
+        leader = bloc_of_region[region[i]] == leader_bloc
+        if leader:
+            leader = False
+            for t in range(leaders.size):
+                if archetype[i] == leaders[t]:
+                    leader = True
+        algo[i] = frontier if leader else minimum(new, frontier)
+
+
+@kernel
+def next_run_flop(
+    rows: np.ndarray,
+    ambition: np.ndarray,
+    region: np.ndarray,
+    last_flop: np.ndarray,
+    max_run_flop: np.ndarray,
+    run_multiple: float,
+    frontier_fraction: float,
+    entry_run_flop: float,
+) -> np.ndarray:
+    """FLOP of the next run each of ``rows`` would plan now (see
+    :func:`agents.lab.next_run_flop`): its last run times ``run_multiple``, or
+    ``frontier_fraction`` of its ceiling if larger, within the ceiling (``ambition`` x the
+    largest run a site of its region allows, ``max_run_flop``) and at least the entry run."""
+    out = np.empty(rows.size)
+    for j in range(rows.size):
+        i = rows[j]
+        ceiling = ambition[i] * max_run_flop[region[i]]
+        step = maximum(run_multiple * last_flop[i], frontier_fraction * ceiling)
+        out[j] = maximum(minimum(step, ceiling), entry_run_flop)
+    return out
+
+
+@kernel
+def expected_prices(
+    rows: np.ndarray,
+    lab_region: np.ndarray,
+    partner: np.ndarray,
+    lease_price: np.ndarray,
+    alive: np.ndarray,
+    captive: np.ndarray,
+    public: np.ndarray,
+    cloud_region: np.ndarray,
+    capacity: np.ndarray,
+    price: np.ndarray,
+    cn: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The spot pools and the price a model lab expects to pay.
+
+    Pools: the open clouds (alive, not captive, not public) outside China and in China,
+    (2, H). Each pool's price is its capacity-weighted price (``np.average``: both sums in
+    numpy's order), or the highest price of any cloud if it has no capacity. A lab expects
+    its partner's price, else its pool's (``lease_price`` of ``rows``, in place). Returns the
+    pools, the two pool prices and whether each lab of ``rows`` is Chinese.
+    """
+    n_h = alive.size
+    pools = np.zeros((2, n_h), np.bool_)
+    pool_price = np.empty(2)
+    weighted = np.empty(n_h)
+    cap = np.empty(n_h)
+    highest = price[0] if n_h else -np.inf
+    for h in range(1, n_h):
+        highest = maximum(highest, price[h])
+    for p in range(2):
+        k = 0
+        for h in range(n_h):
+            if (
+                alive[h]
+                and not captive[h]
+                and not public[h]
+                and (cloud_region[h] == cn) == (p == 1)
+            ):
+                pools[p, h] = True
+                weighted[k] = price[h] * capacity[h]
+                cap[k] = capacity[h]
+                k += 1
+        whole = total(cap[:k])
+        pool_price[p] = total(weighted[:k]) / whole if whole > 0 else highest
+    is_cn = np.empty(rows.size, np.bool_)
+    for j in range(rows.size):
+        i = rows[j]
+        is_cn[j] = lab_region[i] == cn
+        if partner[i] >= 0:
+            lease_price[i] = price[partner[i]]
+        else:
+            lease_price[i] = pool_price[1] if is_cn[j] else pool_price[0]
+    return pools, pool_price, is_cn
+
+
+@kernel
+def start_runs(
+    idx: np.ndarray,
+    size: np.ndarray,
+    comply_cost: np.ndarray,
+    delay: np.ndarray,
+    cash: np.ndarray,
+    run_target: np.ndarray,
+    run_done: np.ndarray,
+    run_cost: np.ndarray,
+    run_age: np.ndarray,
+    outflow: np.ndarray,
+    governments: int,
+) -> None:
+    """Labs ``idx`` start planned runs of ``size`` FLOP: they pay what compliance costs (at
+    most their cash, to the governments' account) and wait ``delay`` quarters for clearance
+    (a negative run age)."""
+    pay = np.empty(idx.size)
+    for j in range(idx.size):
+        i = idx[j]
+        pay[j] = minimum(comply_cost[j], cash[i])
+        cash[i] = cash[i] - pay[j]
+        run_target[i] = size[j]
+        run_done[i] = 0.0
+        run_cost[i] = 0.0
+        run_age[i] = -delay[j]
+    outflow[governments] += total(pay)
+
+
+@kernel
+def contracts(
+    rows: np.ndarray,
+    partner: np.ndarray,
+    lease_price: np.ndarray,
+    cash: np.ndarray,
+    credit: np.ndarray,
+    prepaid: np.ndarray,
+    run_target: np.ndarray,
+    train_req: np.ndarray,
+    inf_req: np.ndarray,
+    ambition: np.ndarray,
+    region: np.ndarray,
+    last_flop: np.ndarray,
+    max_run_flop: np.ndarray,
+    run_multiple: float,
+    frontier_fraction: float,
+    entry_run_flop: float,
+    overhead_factor: float,
+    flop_per_h100e_quarter: float,
+    cycle: int,
+    contracted: np.ndarray,
+) -> None:
+    """Partner labs' planned training and inference per quarter (H100e), summed per partner
+    cloud into ``contracted`` (each cloud's in lab order): a running or planned run's request,
+    else the next run (:func:`next_run_flop`, times ``overhead_factor`` for experiments)
+    spread over a run cycle, at most what the lab can afford at its expected price."""
+    k = 0
+    for j in range(rows.size):
+        if partner[rows[j]] >= 0:
+            k += 1
+    part = np.empty(k, np.int64)
+    j2 = 0
+    for j in range(rows.size):
+        if partner[rows[j]] >= 0:
+            part[j2] = rows[j]
+            j2 += 1
+    flop = next_run_flop(
+        part,
+        ambition,
+        region,
+        last_flop,
+        max_run_flop,
+        run_multiple,
+        frontier_fraction,
+        entry_run_flop,
+    )
+    for h in range(contracted.size):
+        contracted[h] = 0.0
+    for j in range(k):
+        i = part[j]
+        price = maximum(lease_price[i], 1e-12)
+        affordable = (cash[i] + credit[i] + prepaid[i]) / price / cycle
+        planned = minimum(flop[j] * overhead_factor / flop_per_h100e_quarter / cycle, affordable)
+        per_quarter = (train_req[i] if run_target[i] > 0 else planned) + inf_req[i]
+        contracted[partner[i]] += per_quarter

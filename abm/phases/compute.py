@@ -16,7 +16,7 @@ import numpy as np
 
 from abm.kernels import compute as kernels
 from abm.ledger import ACCOUNT_INDEX
-from abm.markets.compute import average_price, clear_spot
+from abm.markets.compute import clear_spot
 from abm.network import COMPUTE
 from abm.regions import CN
 from agents import hyperscaler, lab
@@ -77,26 +77,24 @@ def run(model: AIMarketModel) -> None:
     rows = model.model_lab_rows()  # only model labs lease compute
     lab.absorb_algorithms(model, rows)
 
-    # Expected price: the partner's, else the capacity-weighted price of the lab's pool.
-    region_h = c.region[:nh]
-    open_h = hyperscaler.open_clouds(model)
-    pools = (open_h & (region_h != CN), open_h & (region_h == CN))
-    pool_price = []
-    for members in pools:
-        cap = c.capacity[:nh][members]
-        pool_price.append(
-            average_price(c.price[:nh][members], cap)
-            if cap.sum() > 0
-            else float(c.price[:nh].max())
-        )
-    model.public_compute_price = (pool_price[0],) * 2 + (pool_price[1],) + (pool_price[0],) * 2
-    is_cn_lab = labs.region[rows] == CN
-    partner = labs.partner[rows]
-    labs.lease_price[rows] = np.where(
-        partner >= 0,
-        c.price[np.maximum(partner, 0)],
-        np.where(is_cn_lab, pool_price[1], pool_price[0]),
+    # Expected price: the partner's, else the capacity-weighted price of the lab's pool
+    # (compiled: kernels.expected_prices).
+    pools, pool_price, is_cn_lab = kernels.expected_prices(
+        rows,
+        labs.region,
+        labs.partner,
+        labs.lease_price,
+        c.alive[:nh],
+        c.captive[:nh],
+        c.public[:nh],
+        c.region[:nh],
+        c.capacity[:nh],
+        c.price[:nh],
+        CN,
     )
+    pp_world, pp_cn = pool_price.tolist()
+    model.public_compute_price = (pp_world,) * 2 + (pp_cn,) + (pp_world,) * 2
+    partner = labs.partner[rows]
 
     lab.plan_runs(model, rows)
     d = s.demand
@@ -119,7 +117,7 @@ def run(model: AIMarketModel) -> None:
         c.alive[:nh],
         c.capacity[:nh],
         c.price[:nh],
-        np.stack(pools),
+        pools,
         float(model.policy.cn_remote_access),
         c.demand[:nh],
     )
@@ -137,23 +135,31 @@ def run(model: AIMarketModel) -> None:
 
 def _contracts(model: AIMarketModel, rows: np.ndarray) -> None:
     """Partner labs' planned training per quarter, which their clouds build for."""
-    labs, c, s = model.labs, model.clouds, model.scenario.labs
-    nh = c.n
-    rows = rows[labs.partner[rows] >= 0]
-    cycle = s.run_quarters + s.run_gap_quarters
-    price = np.maximum(labs.lease_price[rows], 1e-12)
-    affordable = (labs.cash[rows] + labs.credit[rows] + labs.prepaid[rows]) / price / cycle
-    planned = np.minimum(
-        lab.next_run_flop(model, rows)
-        * (1.0 + s.experiment_overhead)
-        / model.world.flop_per_h100e_quarter
-        / cycle,
-        affordable,
+    labs, c, w, s = model.labs, model.clouds, model.world, model.scenario.labs
+    # Compiled: each partner lab's running run, or its next run spread over a cycle within what
+    # it can afford, plus inference, summed per cloud in lab order.
+    kernels.contracts(
+        rows,
+        labs.partner,
+        labs.lease_price,
+        labs.cash,
+        labs.credit,
+        labs.prepaid,
+        labs.run_target,
+        labs.train_req,
+        labs.inf_req,
+        labs.ambition,
+        labs.region,
+        labs.last_flop,
+        w.max_run_flop(s.run_quarters),
+        float(s.run_multiple),
+        float(s.frontier_fraction),
+        float(w.entry_run_flop),
+        float(1.0 + s.experiment_overhead),
+        float(w.flop_per_h100e_quarter),
+        int(s.run_quarters + s.run_gap_quarters),
+        c.contracted[: c.n],
     )
-    per_quarter = (
-        np.where(labs.run_target[rows] > 0, labs.train_req[rows], planned) + labs.inf_req[rows]
-    )
-    c.contracted[:nh] = np.bincount(labs.partner[rows], weights=per_quarter, minlength=nh)
 
 
 def _spot(model, want, wtp, members, left, got, buyers_l, sellers_l, amounts_l) -> None:

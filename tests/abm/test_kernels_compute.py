@@ -508,3 +508,68 @@ def test_fund_labs_matches_numpy(monkeypatch, preset, seed, quarters):
         a, b = _lab_state(new), _lab_state(ref)
         for key in b:
             assert a[key] == b[key], (key, new.quarter)
+
+
+@pytest.mark.parametrize(("preset", "seed"), [("baseline", 1), ("no_export_controls", 4)])
+def test_algorithms_and_next_runs_match_numpy(preset, seed):
+    """``absorb_algorithms`` and ``next_run_flop`` against their numpy versions (commit
+    aa9d8cc), on the model labs of a run in progress."""
+    from abm.regions import WEST_BLOC
+    from agents.lab import BLOC, FRONTIER
+
+    model = AIMarketModel(load_scenario(preset), rng=seed)
+    model.run_for(20)
+    labs, w, s = model.labs, model.world, model.scenario.labs
+    rows = model.model_lab_rows()
+    w.open_algo = float(np.median(labs.algo[rows]))  # an open-weight release to catch up to
+    ceiling = labs.ambition[rows] * w.max_run_flop(s.run_quarters)[labs.region[rows]]
+    step = np.maximum(s.run_multiple * labs.last_flop[rows], s.frontier_fraction * ceiling)
+    want_next = np.maximum(np.minimum(step, ceiling), w.entry_run_flop)
+    assert lab.next_run_flop(model, rows).tobytes() == want_next.tobytes()
+
+    algo, arch = labs.algo[rows], labs.archetype[rows]
+    leader = ((arch == FRONTIER) | (arch == BIGTECH)) & (BLOC[labs.region[rows]] == WEST_BLOC)
+    new = algo + s.algo_absorb_rate * np.maximum(w.algo_frontier - algo, 0.0)
+    open_level = w.open_algo - (1.0 - s.open_weight_absorb) * np.maximum(w.open_algo - algo, 0.0)
+    new = np.maximum(new, open_level)
+    want_algo = np.where(leader, w.algo_frontier, np.minimum(new, w.algo_frontier))
+    lab.absorb_algorithms(model, rows)
+    assert labs.algo[rows].tobytes() == want_algo.tobytes()
+
+
+@settings(max_examples=80, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 200), nh=st.integers(1, 12))
+def test_expected_prices_match_numpy(seed, n, nh):
+    """The pools, pool prices and expected lease prices as ``compute.run`` computed them with
+    numpy and ``average_price`` (commit aa9d8cc)."""
+    from abm.markets.compute import average_price
+
+    rng = np.random.default_rng(seed)
+    alive, captive, public = rng.random(nh) < 0.9, rng.random(nh) < 0.2, rng.random(nh) < 0.1
+    region_h = rng.integers(0, 5, nh).astype(np.int8)
+    capacity = rng.lognormal(2.0, 2.0, nh) * (rng.random(nh) < 0.8)
+    price = rng.lognormal(0.0, 0.5, nh)
+    rows = np.sort(rng.choice(400, n, replace=False))
+    lab_region = rng.integers(0, 5, 400).astype(np.int8)
+    partner = np.where(rng.random(400) < 0.4, rng.integers(0, nh, 400), -1).astype(np.int32)
+    lease, want_lease = np.zeros(400), np.zeros(400)
+    cn = 2
+    open_h = alive & ~captive & ~public
+    pools = (open_h & (region_h != cn), open_h & (region_h == cn))
+    pool_price = []
+    for members in pools:
+        cap = capacity[members]
+        pool_price.append(
+            average_price(price[members], cap) if cap.sum() > 0 else float(price.max())
+        )
+    is_cn_lab = lab_region[rows] == cn
+    p = partner[rows]
+    want_lease[rows] = np.where(
+        p >= 0, price[np.maximum(p, 0)], np.where(is_cn_lab, pool_price[1], pool_price[0])
+    )
+    got_pools, got_price, got_cn = kernels.expected_prices(
+        rows, lab_region, partner, lease, alive, captive, public, region_h, capacity, price, cn
+    )
+    assert np.array_equal(got_pools, np.stack(pools)) and np.array_equal(got_cn, is_cn_lab)
+    assert got_price.tolist() == pool_price
+    assert lease.tobytes() == want_lease.tobytes()
