@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from abm.kernels import kernel, total
+from abm.kernels import kernel, maximum, total
 from agents.lab import BIGTECH
 
 
@@ -115,3 +115,129 @@ def first_pick(chosen: np.ndarray, pick: np.ndarray, n_buyers: int) -> np.ndarra
             taken[pick[i]] = True
             keep[i] = True
     return keep
+
+
+@kernel
+def distressed_sales(
+    targets: np.ndarray,
+    alive: np.ndarray,
+    archetype: np.ndarray,
+    buyer_kinds: np.ndarray,
+    app: int,
+    best_flop: np.ndarray,
+    frontier_flop: float,
+    share: np.ndarray,
+    parent: np.ndarray,
+    opcf: np.ndarray,
+    cash: np.ndarray,
+    valuation: np.ndarray,
+    region: np.ndarray,
+    bloc_of_region: np.ndarray,
+    price_share: float,
+    max_combined_share: float,
+    max_hhi_delta: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Distressed labs worth buying and who buys them (``abm.phases.demography._acquisitions``).
+
+    A target (rows ascending) is worth buying with a model within three orders of magnitude
+    of the frontier run (model labs) or 0.2 % of some market. Buyers: alive labs of the
+    ``buyer_kinds`` archetypes that are not targets themselves, with a purse of their cash
+    plus a quarter of their parent cloud's cash flow. Each target goes to the richest buyer
+    of its bloc that can pay ``price_share`` of its last valuation and that antitrust does
+    not block (combined share of the target's main market, or the HHI change, over the
+    limits); one deal per buyer, the first target in order. Returns the deals (target rows,
+    buyer rows, price USD B) and the targets only antitrust kept from a buyer (target rows,
+    the richest such buyer's row, price).
+    """
+    n_m = share.shape[1]
+    k = 0
+    keep = np.empty(targets.size, np.int64)
+    for j in range(targets.size):
+        t = targets[j]
+        top = share[t, 0]
+        for c in range(1, n_m):
+            top = maximum(top, share[t, c])
+        near = best_flop[t] >= frontier_flop * 1e-3
+        if (archetype[t] != app and near) or top >= 0.002:
+            keep[k] = t
+            k += 1
+    none_i = np.empty(0, np.int64)
+    none_f = np.empty(0)
+    if k == 0:
+        return none_i, none_i, none_f, none_i, none_i, none_f
+    tg = keep[:k]
+    is_target = np.zeros(alive.size, np.bool_)
+    for j in range(k):
+        is_target[tg[j]] = True
+    n_b = 0
+    buyers = np.empty(alive.size, np.int64)
+    for i in range(alive.size):
+        if alive[i] and not is_target[i]:
+            for a in range(buyer_kinds.size):
+                if archetype[i] == buyer_kinds[a]:
+                    buyers[n_b] = i
+                    n_b += 1
+                    break
+    if n_b == 0:
+        return none_i, none_i, none_f, none_i, none_i, none_f
+    buyers = buyers[:n_b]
+    purse = np.empty(n_b)
+    for b in range(n_b):
+        i = buyers[b]
+        room = 0.25 * opcf[max(parent[i], 0)] if parent[i] >= 0 else 0.0
+        purse[b] = cash[i] + room
+    taken = np.zeros(n_b, np.bool_)
+    deal_t = np.empty(k, np.int64)
+    deal_b = np.empty(k, np.int64)
+    deal_p = np.empty(k)
+    blk_t = np.empty(k, np.int64)
+    blk_b = np.empty(k, np.int64)
+    blk_p = np.empty(k)
+    n_deal = 0
+    n_blk = 0
+    for j in range(k):
+        t = tg[j]
+        price = price_share * valuation[t]
+        market = 0
+        for c in range(1, n_m):
+            if share[t, c] > share[t, market]:
+                market = c
+        s_t = share[t, market]
+        best_ok, pick = -1.0, 0  # argmax over buyers of (purse where ok, else -1)
+        best_would, would_pick = -1.0, 0
+        any_ok = False
+        any_would = False
+        for b in range(n_b):
+            i = buyers[b]
+            s_a = share[i, market]
+            blocked = s_a + s_t > max_combined_share or 2e4 * s_a * s_t > max_hhi_delta
+            if bloc_of_region[region[t]] != bloc_of_region[region[i]] or not purse[b] >= price:
+                continue
+            if blocked:
+                if not any_would or purse[b] > best_would:
+                    best_would, would_pick = purse[b], b
+                any_would = True
+            else:
+                if not any_ok or purse[b] > best_ok:
+                    best_ok, pick = purse[b], b
+                any_ok = True
+        if any_ok:
+            if not taken[pick]:
+                taken[pick] = True
+                deal_t[n_deal] = t
+                deal_b[n_deal] = buyers[pick]
+                deal_p[n_deal] = price
+                n_deal += 1
+        elif any_would:
+            blk_t[n_blk] = t
+            blk_b[n_blk] = buyers[would_pick]
+            blk_p[n_blk] = price
+            n_blk += 1
+    return (
+        deal_t[:n_deal],
+        deal_b[:n_deal],
+        deal_p[:n_deal],
+        blk_t[:n_blk],
+        blk_b[:n_blk],
+        blk_p[:n_blk],
+    )

@@ -117,56 +117,42 @@ _ZEROED_AT_EXIT = (
 
 def _acquisitions(model: AIMarketModel, targets: np.ndarray) -> np.ndarray:
     """Distressed labs worth buying go to the richest eligible acquirer of their bloc."""
-    labs, c, pol, w = model.labs, model.clouds, model.policy, model.world
-    s = model.scenario.labs
+    labs, c, pol = model.labs, model.clouds, model.policy
     n = labs.n
-    q = model.quarter_index
-    near_frontier = labs.best_flop[targets] >= w.frontier_flop * 1e-3
-    real_share = labs.share[targets].max(axis=1) >= 0.002
-    targets = targets[((labs.archetype[targets] != APP) & near_frontier) | real_share]
-    if targets.size == 0:
-        return targets
-    arch = labs.archetype[:n]
-    # Frontier and big-tech labs that are not themselves targets, ascending (as np.setdiff1d).
-    buyer_ok = labs.alive[:n] & ((arch == FRONTIER) | (arch == BIGTECH))
-    buyer_ok[targets] = False
-    buyers = np.flatnonzero(buyer_ok)
-    if buyers.size == 0:
-        return np.empty(0, np.int64)
-    # A big-tech buyer can call on its parent for a quarter of the parent's cash flow.
-    parent_room = np.where(
-        labs.parent[buyers] >= 0, 0.25 * c.opcf[np.maximum(labs.parent[buyers], 0)], 0.0
+    # Compiled: which targets are worth buying, the buyers, and the richest allowed buyer of
+    # each target's bloc (one deal per buyer), or the richest one antitrust kept out.
+    t_rows, a_rows, paid, blocked, blocked_by, blocked_price = kernels.distressed_sales(
+        targets,
+        labs.alive[:n],
+        labs.archetype[:n],
+        _ACQUIRERS,
+        APP,
+        labs.best_flop,
+        float(model.world.frontier_flop),
+        labs.share,
+        labs.parent,
+        c.opcf,
+        labs.cash,
+        labs.valuation,
+        labs.region,
+        _BLOC,
+        float(model.scenario.labs.acquisition_price_share),
+        float(pol.max_combined_share),
+        float(pol.max_hhi_delta),
     )
-    purse = labs.cash[buyers] + parent_room
-    price = s.acquisition_price_share * labs.valuation[targets]
-    same_bloc = _BLOC[labs.region[targets]][:, None] == _BLOC[labs.region[buyers]][None, :]
-    market = labs.share[targets].argmax(axis=1)
-    s_t = labs.share[targets, market]
-    s_a = labs.share[buyers][:, market].T  # (targets, buyers)
-    blocked = (s_a + s_t[:, None] > pol.max_combined_share) | (
-        2e4 * s_a * s_t[:, None] > pol.max_hhi_delta
-    )
-    can_pay = purse[None, :] >= price[:, None]
-    ok = same_bloc & can_pay & ~blocked
-    richest = np.where(ok, purse[None, :], -1.0)
-    pick = richest.argmax(axis=1)
-    chosen = ok[np.arange(targets.size), pick]
-    # One deal per buyer per quarter: keep the first target each buyer picks.
-    keep = kernels.first_pick(chosen, pick, buyers.size)
-    would = same_bloc & can_pay & blocked
-    blocked_only = ~chosen & would.any(axis=1)
-    if blocked_only.any():
-        bb = np.where(would, purse[None, :], -1.0).argmax(axis=1)[blocked_only]
+    if blocked.size:
         model.event_log.add(
-            q,
+            model.quarter_index,
             "acquisition_blocked",
-            labs.uid[targets[blocked_only]],
-            labs.uid[buyers[bb]],
-            amount=price[blocked_only],
+            labs.uid[blocked],
+            labs.uid[blocked_by],
+            amount=blocked_price,
         )
-    t_rows = targets[keep]
-    _execute(model, t_rows, buyers[pick[keep]], price[keep])
+    _execute(model, t_rows, a_rows, paid)
     return t_rows
+
+
+_ACQUIRERS = np.array([FRONTIER, BIGTECH])  # frontier and big-tech labs buy distressed ones
 
 
 def _strategic_acquisitions(model: AIMarketModel) -> None:
