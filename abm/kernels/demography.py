@@ -241,3 +241,134 @@ def distressed_sales(
         blk_b[:n_blk],
         blk_p[:n_blk],
     )
+
+
+@kernel
+def challengers(
+    m: np.ndarray,
+    archetype: np.ndarray,
+    patron: np.ndarray,
+    share: np.ndarray,
+    capability: np.ndarray,
+    region: np.ndarray,
+    bloc_of_region: np.ndarray,
+    target_kinds: np.ndarray,
+    leader_kinds: np.ndarray,
+    mark: np.ndarray,
+    premium: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Rising challengers and the market leaders that could buy them
+    (``abm.phases.demography._strategic_acquisitions``).
+
+    Among the model labs ``m`` (ascending): a lab of the ``target_kinds`` archetypes without
+    an outside patron, with 3-30 % of its main market (its largest share, the first on ties)
+    and a model within half an order of magnitude of that market's leader (the model lab with
+    the largest share there, the first on ties), when the leader is another lab, of the
+    ``leader_kinds`` archetypes and of the same bloc. Returns the challengers' rows, their
+    leaders' rows, main markets, shares there and prices (``premium`` x their mark, USD B).
+    """
+    k, n_m = m.size, share.shape[1]
+    leader = np.empty(n_m, np.int64)
+    for c in range(n_m):
+        best = 0
+        for j in range(1, k):
+            if share[m[j], c] > share[m[best], c]:
+                best = j
+        leader[c] = m[best]
+    targets = np.empty(k, np.int64)
+    buyers = np.empty(k, np.int64)
+    main_t = np.empty(k, np.int64)
+    s_tt = np.empty(k)
+    price = np.empty(k)
+    n = 0
+    for j in range(k):
+        i = m[j]
+        main = 0
+        for c in range(1, n_m):
+            if share[i, c] > share[i, main]:
+                main = c
+        s_t = share[i, main]
+        lead = leader[main]
+        kind_ok = False
+        for a in range(target_kinds.size):
+            if archetype[i] == target_kinds[a]:
+                kind_ok = True
+        lead_ok = False
+        for a in range(leader_kinds.size):
+            if archetype[lead] == leader_kinds[a]:
+                lead_ok = True
+        if (
+            kind_ok
+            and patron[i] <= 0
+            and s_t >= 0.03
+            and s_t <= 0.3
+            and lead != i
+            and capability[lead] - capability[i] < 0.5
+            and lead_ok
+            and bloc_of_region[region[lead]] == bloc_of_region[region[i]]
+        ):
+            targets[n] = i
+            buyers[n] = lead
+            main_t[n] = main
+            s_tt[n] = s_t
+            price[n] = premium * mark[i]
+            n += 1
+    return targets[:n], buyers[:n], main_t[:n], s_tt[:n], price[:n]
+
+
+@kernel
+def challenger_deals(
+    targets: np.ndarray,
+    buyers: np.ndarray,
+    main_t: np.ndarray,
+    s_tt: np.ndarray,
+    price: np.ndarray,
+    wants: np.ndarray,
+    cash: np.ndarray,
+    parent: np.ndarray,
+    opcf: np.ndarray,
+    share: np.ndarray,
+    max_combined_share: float,
+    max_hhi_delta: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which offers for challengers (:func:`challengers`) go ahead: the leader ``wants`` to
+    buy and can pay from its cash and a quarter of its parent's cash flow. Antitrust refuses a
+    deal whose combined share or HHI change is over the limits. A leader makes one deal a
+    quarter, for its largest challenger (the first on ties). Returns the positions refused (in
+    order) and those of the deals, by leader row ascending."""
+    n = targets.size
+    refused = np.empty(n, np.int64)
+    go = np.empty(n, np.int64)
+    n_r = 0
+    n_go = 0
+    for j in range(n):
+        b = buyers[j]
+        room = 0.25 * opcf[max(parent[b], 0)] if parent[b] >= 0 else 0.0
+        ok = wants[j] and cash[b] + room >= price[j]
+        s_a = share[b, main_t[j]]
+        blocked = s_a + s_tt[j] > max_combined_share or 2e4 * s_a * s_tt[j] > max_hhi_delta
+        if ok and blocked:
+            refused[n_r] = j
+            n_r += 1
+        elif ok:
+            go[n_go] = j
+            n_go += 1
+    # By leader ascending, each leader's largest challenger first (ties: the earlier).
+    order = go[:n_go].copy()
+    for a in range(1, n_go):
+        j = order[a]
+        t = a
+        while t > 0 and (
+            buyers[order[t - 1]] > buyers[j]
+            or (buyers[order[t - 1]] == buyers[j] and -s_tt[order[t - 1]] > -s_tt[j])
+        ):
+            order[t] = order[t - 1]
+            t -= 1
+        order[t] = j
+    deals = np.empty(n_go, np.int64)
+    n_d = 0
+    for a in range(n_go):
+        if a == 0 or buyers[order[a]] != buyers[order[a - 1]]:
+            deals[n_d] = order[a]
+            n_d += 1
+    return refused[:n_r], deals[:n_d]

@@ -166,58 +166,55 @@ def _strategic_acquisitions(model: AIMarketModel) -> None:
     """
     labs, c, pol = model.labs, model.clouds, model.policy
     s = model.scenario.labs
-    n = labs.n
     if s.strategic_acquisition_rate <= 0:
         return
-    m = np.flatnonzero(labs.alive[:n] & (labs.archetype[:n] != APP))  # model labs, ascending
+    m = model.model_lab_rows()
     if m.size == 0:
         return
-    arch = labs.archetype[m]
-    share = labs.share[m]  # (k, M)
-    leader = m[share.argmax(axis=0)]  # (M,) row of each market's leader
-    main = share.argmax(axis=1)
-    s_t = share[np.arange(m.size), main]
-    lead = leader[main]
-    gap = labs.capability[lead] - labs.capability[m]
-    candidate = (
-        ((arch == FRONTIER) | (arch == OPEN_WEIGHT) | (arch == CHAMPION) | (arch == CHALLENGER))
-        & (labs.patron[m] <= 0)
-        & (s_t >= 0.03)
-        & (s_t <= 0.3)
-        & (lead != m)
-        & (gap < 0.5)
-        & ((labs.archetype[lead] == FRONTIER) | (labs.archetype[lead] == BIGTECH))
-        & (_BLOC[labs.region[lead]] == _BLOC[labs.region[m]])
+    # Compiled: challengers and their leaders; the leaders' wish to buy is drawn here.
+    targets, buyers, main_t, s_tt, price = kernels.challengers(
+        m,
+        labs.archetype,
+        labs.patron,
+        labs.share,
+        labs.capability,
+        labs.region,
+        _BLOC,
+        _CHALLENGER_KINDS,
+        _ACQUIRERS,
+        labs.mark,
+        float(s.strategic_premium),
     )
-    pick = np.flatnonzero(candidate)
-    if pick.size == 0:
+    if targets.size == 0:
         return
-    targets, buyers, main_t, s_tt = m[pick], lead[pick], main[pick], s_t[pick]
-    parent_room = np.where(
-        labs.parent[buyers] >= 0, 0.25 * c.opcf[np.maximum(labs.parent[buyers], 0)], 0.0
-    )
-    price = s.strategic_premium * labs.mark[targets]
     wants = model.rng.random(targets.size) < s.strategic_acquisition_rate
-    ok = wants & (labs.cash[buyers] + parent_room >= price)
-    s_a = labs.share[buyers, main_t]
-    blocked = (s_a + s_tt > pol.max_combined_share) | (2e4 * s_a * s_tt > pol.max_hhi_delta)
-    q = model.quarter_index
-    refused = ok & blocked
+    refused, deal = kernels.challenger_deals(
+        targets,
+        buyers,
+        main_t,
+        s_tt,
+        price,
+        wants,
+        labs.cash,
+        labs.parent,
+        c.opcf,
+        labs.share,
+        float(pol.max_combined_share),
+        float(pol.max_hhi_delta),
+    )
     model.event_log.add(
-        q,
+        model.quarter_index,
         "acquisition_blocked",
         labs.uid[targets[refused]],
         labs.uid[buyers[refused]],
         amount=price[refused],
     )
-    go = np.flatnonzero(ok & ~blocked)
-    if go.size == 0:
+    if deal.size == 0:
         return
-    # One deal per leader per quarter: its largest challenger.
-    order = go[np.lexsort((-s_tt[go], buyers[go]))]
-    first = np.r_[True, buyers[order][1:] != buyers[order][:-1]]
-    deal = order[first]
     _execute(model, targets[deal], buyers[deal], price[deal])
+
+
+_CHALLENGER_KINDS = np.array([FRONTIER, OPEN_WEIGHT, CHAMPION, CHALLENGER])
 
 
 def _execute(

@@ -14,7 +14,7 @@ from abm import AIMarketModel, load_scenario
 from abm.holdings import Holdings
 from abm.kernels import demography
 from abm.phases import demography as demography_phase
-from agents.lab import APP, ARCHETYPES, BIGTECH, BLOC, FRONTIER
+from agents.lab import APP, ARCHETYPES, BIGTECH, BLOC, CHALLENGER, CHAMPION, FRONTIER, OPEN_WEIGHT
 
 
 def reference_value_by_investor(h, price_per_share, investors, n_investors, since):
@@ -328,6 +328,90 @@ def test_distressed_sales_match_numpy(monkeypatch, preset, seed, quarters):
         new.step()
         with monkeypatch.context() as patch:
             patch.setattr(demography_phase, "_acquisitions", reference_acquisitions)
+            ref.step()
+        a, b = _everything(new), _everything(ref)
+        for key in b:
+            assert a[key] == b[key], (key, new.quarter)
+
+
+def reference_strategic_acquisitions(model: AIMarketModel) -> None:
+    """Market leaders buy rising challengers (acqui-hires), unless antitrust blocks the deal.
+
+    A challenger is a model lab (not big tech, not state- or patron-funded) with 3-30 % of its
+    main market and a model within half an order of magnitude of the leader's there. The
+    leader of that market (a frontier or big-tech lab of the same bloc, with the money) makes
+    at most one such offer a quarter, with probability ``strategic_acquisition_rate``, at
+    ``strategic_premium`` over the challenger's mark.
+    """
+    labs, c, pol = model.labs, model.clouds, model.policy
+    s = model.scenario.labs
+    n = labs.n
+    if s.strategic_acquisition_rate <= 0:
+        return
+    m = np.flatnonzero(labs.alive[:n] & (labs.archetype[:n] != APP))  # model labs, ascending
+    if m.size == 0:
+        return
+    arch = labs.archetype[m]
+    share = labs.share[m]  # (k, M)
+    leader = m[share.argmax(axis=0)]  # (M,) row of each market's leader
+    main = share.argmax(axis=1)
+    s_t = share[np.arange(m.size), main]
+    lead = leader[main]
+    gap = labs.capability[lead] - labs.capability[m]
+    candidate = (
+        ((arch == FRONTIER) | (arch == OPEN_WEIGHT) | (arch == CHAMPION) | (arch == CHALLENGER))
+        & (labs.patron[m] <= 0)
+        & (s_t >= 0.03)
+        & (s_t <= 0.3)
+        & (lead != m)
+        & (gap < 0.5)
+        & ((labs.archetype[lead] == FRONTIER) | (labs.archetype[lead] == BIGTECH))
+        & (BLOC[labs.region[lead]] == BLOC[labs.region[m]])
+    )
+    pick = np.flatnonzero(candidate)
+    if pick.size == 0:
+        return
+    targets, buyers, main_t, s_tt = m[pick], lead[pick], main[pick], s_t[pick]
+    parent_room = np.where(
+        labs.parent[buyers] >= 0, 0.25 * c.opcf[np.maximum(labs.parent[buyers], 0)], 0.0
+    )
+    price = s.strategic_premium * labs.mark[targets]
+    wants = model.rng.random(targets.size) < s.strategic_acquisition_rate
+    ok = wants & (labs.cash[buyers] + parent_room >= price)
+    s_a = labs.share[buyers, main_t]
+    blocked = (s_a + s_tt > pol.max_combined_share) | (2e4 * s_a * s_tt > pol.max_hhi_delta)
+    q = model.quarter_index
+    refused = ok & blocked
+    model.event_log.add(
+        q,
+        "acquisition_blocked",
+        labs.uid[targets[refused]],
+        labs.uid[buyers[refused]],
+        amount=price[refused],
+    )
+    go = np.flatnonzero(ok & ~blocked)
+    if go.size == 0:
+        return
+    # One deal per leader per quarter: its largest challenger.
+    order = go[np.lexsort((-s_tt[go], buyers[go]))]
+    first = np.r_[True, buyers[order][1:] != buyers[order][:-1]]
+    deal = order[first]
+    demography_phase._execute(model, targets[deal], buyers[deal], price[deal])
+
+
+@pytest.mark.parametrize(
+    ("preset", "seed", "quarters"), [("baseline", 4, 40), ("strict_antitrust", 5, 40)]
+)
+def test_challenger_acquisitions_match_numpy(monkeypatch, preset, seed, quarters):
+    """``_strategic_acquisitions`` against its numpy version (commit 67198a4), in lockstep."""
+    new = AIMarketModel(load_scenario(preset), rng=seed)
+    ref = AIMarketModel(load_scenario(preset), rng=seed)
+    for _ in range(quarters):
+        new.step()
+        with monkeypatch.context() as patch:
+            patch.setattr(
+                demography_phase, "_strategic_acquisitions", reference_strategic_acquisitions
+            )
             ref.step()
         a, b = _everything(new), _everything(ref)
         for key in b:
