@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import mesa
 import numpy as np
 
+from abm.kernels import investors as kernels
+from abm.ledger import ACCOUNT_INDEX
 from abm.regions import REGIONS
 from abm.table import Table
 
@@ -73,28 +75,36 @@ def raise_next_funds(model: AIMarketModel) -> np.ndarray:
     )
     if rows.size == 0:
         return rows
-    base = model.investor_base[0]
-    since = np.zeros(model.n_investors, dtype=np.int64)
-    since[base + rows] = f.vintage[rows]
-    nav = model.holdings.value_by_investor(
-        model.price_per_share(), base + rows, model.n_investors, since
+    base = int(model.investor_base[0])
+    h = model.holdings
+    start = h.first_bought_since(int(f.vintage[rows].min())) if h.n else 0
+    # Compiled: the funds' marked multiples, then (after numpy's power) their next funds.
+    tvpi = kernels.fund_multiples(
+        rows,
+        base,
+        f.vintage,
+        f.paid_in,
+        f.distributed,
+        h.investor[start : h.n],
+        h.lab[start : h.n],
+        h.shares[start : h.n],
+        h.quarter[start : h.n],
+        model.price_per_share(),
+        model.n_investors,
     )
-    nav_current = nav[base : base + n]
-    paid = f.paid_in[rows]
-    tvpi = np.divide(
-        f.distributed[rows] + nav_current[rows], paid, out=np.ones(rows.size), where=paid > 1e-9
+    kernels.new_funds(
+        rows,
+        tvpi,
+        tvpi**s.returns_elasticity,
+        float((1.0 + s.lp_growth_per_year) ** (s.vc_fund_cycle_quarters / 4.0)),
+        model.quarter_index,
+        f.fund_size,
+        f.dry_powder,
+        f.tvpi,
+        f.vintage,
+        f.paid_in,
+        f.distributed,
+        model.ledger.inflow,
+        ACCOUNT_INDEX["limited_partners"],
     )
-    years = s.vc_fund_cycle_quarters / 4.0
-    size = (
-        f.fund_size[rows]
-        * np.clip(tvpi**s.returns_elasticity, 0.3, 4.0)
-        * (1.0 + s.lp_growth_per_year) ** years
-    )
-    f.dry_powder[rows] += size
-    model.ledger.money_in("limited_partners", float(size.sum()))
-    f.fund_size[rows] = size
-    f.tvpi[rows] = tvpi
-    f.vintage[rows] = model.quarter_index
-    f.paid_in[rows] = 0.0
-    f.distributed[rows] = 0.0
     return rows

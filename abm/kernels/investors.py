@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from abm.kernels import kernel, maximum, minimum, total
+from abm.kernels.holdings import marked_value
 
 
 @kernel
@@ -128,3 +129,70 @@ def debit(
         f_paid_in[i] = f_paid_in[i] + paid[base[0] + i]
     for i in range(sf_invested.size):
         sf_invested[i] = sf_invested[i] + paid[base[1] + i]
+
+
+@kernel
+def fund_multiples(
+    rows: np.ndarray,
+    base: int,
+    vintage: np.ndarray,
+    paid_in: np.ndarray,
+    distributed: np.ndarray,
+    investor: np.ndarray,
+    lab: np.ndarray,
+    shares: np.ndarray,
+    quarter: np.ndarray,
+    price_per_share: np.ndarray,
+    n_investors: int,
+) -> np.ndarray:
+    """TVPI of the current fund of each venture fund in ``rows``: (distributions + marked
+    value of the stakes it bought since its vintage) / paid-in capital (1 with nothing paid
+    in). ``investor`` ... ``quarter``: the stakes from the first one bought in the oldest
+    vintage on (:meth:`abm.holdings.Holdings.first_bought_since`); their values summed per
+    fund in store order (:func:`abm.kernels.holdings.marked_value`)."""
+    wanted = np.zeros(n_investors, np.bool_)
+    since = np.zeros(n_investors, np.int64)
+    for j in range(rows.size):
+        wanted[base + rows[j]] = True
+        since[base + rows[j]] = vintage[rows[j]]
+    nav = marked_value(investor, lab, shares, quarter, price_per_share, wanted, since, n_investors)
+    tvpi = np.empty(rows.size)
+    for j in range(rows.size):
+        i = rows[j]
+        p = paid_in[i]
+        tvpi[j] = (distributed[i] + nav[base + i]) / p if p > 1e-9 else 1.0
+    return tvpi
+
+
+@kernel
+def new_funds(
+    rows: np.ndarray,
+    tvpi: np.ndarray,
+    tvpi_term: np.ndarray,
+    lp_growth: float,
+    quarter: int,
+    fund_size: np.ndarray,
+    dry_powder: np.ndarray,
+    tvpi_out: np.ndarray,
+    vintage: np.ndarray,
+    paid_in: np.ndarray,
+    distributed: np.ndarray,
+    inflow: np.ndarray,
+    limited_partners: int,
+) -> None:
+    """Funds ``rows`` raise their next fund: last size x ``tvpi_term`` (TVPI raised to the
+    returns elasticity) kept within [0.3, 4] x ``lp_growth`` (LP trend growth over the cycle),
+    added to dry powder from the LPs' account; the new fund starts this ``quarter``."""
+    size = np.empty(rows.size)
+    for j in range(rows.size):
+        i = rows[j]
+        size[j] = fund_size[i] * minimum(maximum(tvpi_term[j], 0.3), 4.0) * lp_growth
+        dry_powder[i] = dry_powder[i] + size[j]
+    inflow[limited_partners] += total(size)
+    for j in range(rows.size):
+        i = rows[j]
+        fund_size[i] = size[j]
+        tvpi_out[i] = tvpi[j]
+        vintage[i] = quarter
+        paid_in[i] = 0.0
+        distributed[i] = 0.0

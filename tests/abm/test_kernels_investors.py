@@ -129,3 +129,61 @@ def test_debit_is_the_bincount_by_kind(seed, k):
     kernels.debit(inv, amt, base, n, *cols)
     for got, expected in zip(cols, want, strict=True):
         assert got.tobytes() == expected.tobytes()
+
+
+def reference_raise_next_funds(model: AIMarketModel) -> np.ndarray:
+    """Firms whose cycle is over raise a new fund from LPs, sized by marked returns.
+
+    New size = last size x clip(TVPI^elasticity, 0.3, 4) x LP trend growth over the cycle,
+    where TVPI = (distributions + marked value of the current fund's stakes) / paid in. Only
+    the funds that raise are marked to market. Returns the rows that raised.
+    """
+    f, s = model.funds, model.scenario.investors
+    n = f.n
+    rows = np.flatnonzero(
+        f.alive[:n] & (model.quarter_index - f.vintage[:n] >= s.vc_fund_cycle_quarters)
+    )
+    if rows.size == 0:
+        return rows
+    base = model.investor_base[0]
+    since = np.zeros(model.n_investors, dtype=np.int64)
+    since[base + rows] = f.vintage[rows]
+    nav = model.holdings.value_by_investor(
+        model.price_per_share(), base + rows, model.n_investors, since
+    )
+    nav_current = nav[base : base + n]
+    paid = f.paid_in[rows]
+    tvpi = np.divide(
+        f.distributed[rows] + nav_current[rows], paid, out=np.ones(rows.size), where=paid > 1e-9
+    )
+    years = s.vc_fund_cycle_quarters / 4.0
+    size = (
+        f.fund_size[rows]
+        * np.clip(tvpi**s.returns_elasticity, 0.3, 4.0)
+        * (1.0 + s.lp_growth_per_year) ** years
+    )
+    f.dry_powder[rows] += size
+    model.ledger.money_in("limited_partners", float(size.sum()))
+    f.fund_size[rows] = size
+    f.tvpi[rows] = tvpi
+    f.vintage[rows] = model.quarter_index
+    f.paid_in[rows] = 0.0
+    f.distributed[rows] = 0.0
+    return rows
+
+
+@pytest.mark.parametrize(("preset", "seed", "quarters"), [("baseline", 6, 48), ("scale", 7, 24)])
+def test_next_funds_match_numpy(monkeypatch, preset, seed, quarters):
+    """``raise_next_funds`` against its numpy version (commit 8e9a86b), in lockstep."""
+    from agents import venture_fund
+
+    new = AIMarketModel(load_scenario(preset), rng=seed)
+    ref = AIMarketModel(load_scenario(preset), rng=seed)
+    for _ in range(quarters):
+        new.step()
+        with monkeypatch.context() as patch:
+            patch.setattr(venture_fund, "raise_next_funds", reference_raise_next_funds)
+            ref.step()
+        a, b = _state(new), _state(ref)
+        for key in b:
+            assert a[key] == b[key], (key, new.quarter)
