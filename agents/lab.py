@@ -20,6 +20,7 @@ capability in log10 effective FLOP (training FLOP times algorithmic efficiency).
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import mesa
@@ -370,8 +371,6 @@ def pre_money(model: AIMarketModel) -> np.ndarray:
     # Capability value (model labs only): 10^-gap, gap in orders of magnitude behind the largest run.
     best = np.maximum(np.maximum(labs.best_flop[m], labs.run_done[m]), 1.0)
     gap = np.clip(np.log10(max(w.frontier_flop, 1.0)) - np.log10(best), 0.0, 4.0)
-    rank = np.empty(idx.size)
-    rank[np.argsort(-labs.capability[idx], kind="stable")] = np.arange(idx.size)
     # Each failed round cuts the price: (1 - haircut)^failures, read from a table of the
     # powers (the same numpy powers, computed once per count rather than once per lab).
     failures = labs.failed[failed]
@@ -385,11 +384,22 @@ def pre_money(model: AIMarketModel) -> np.ndarray:
         labs.pedigree[:n],
         float(s.contender_value_share),
         idx,
-        1.0 + s.hype_premium * np.exp(-rank / 1.5),
+        fundraising.hype_factors(idx, labs.capability, _hype_table(s.hype_premium)),
         labs.valuation[:n],
         failed,
         haircut[failures],
     )
+
+
+@functools.cache
+def _hype_table(premium: float) -> np.ndarray:
+    """The leaders' premium factor ``1 + premium x e^(-rank / 1.5)`` for the ranks at which it
+    is not exactly 1 (numpy's exponentials, as over every rank); read-only."""
+    ranks = 1 + int(np.ceil(1.5 * (np.log(max(premium, 1e-300)) + 60.0 * np.log(2.0))))
+    table = 1.0 + premium * np.exp(-np.arange(max(ranks, 1), dtype=np.float64) / 1.5)
+    assert 1.0 + premium * np.exp(-ranks / 1.5) == 1.0
+    table.flags.writeable = False
+    return table
 
 
 def funding_asks(model: AIMarketModel, pre: np.ndarray) -> np.ndarray:

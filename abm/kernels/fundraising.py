@@ -278,3 +278,29 @@ def rows_not_of(alive: np.ndarray, archetype: np.ndarray, excluded: int) -> np.n
             out[k] = i
             k += 1
     return out[:k]
+
+
+@kernel
+def hype_factors(rows: np.ndarray, capability: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """The capability leaders' premium factor of each of ``rows`` (labs with a model):
+    ``table[rank]``, rank being the position in ``np.argsort(-capability, kind="stable")``
+    (the most capable first, ties in row order), and 1 from rank ``table.size`` on — where
+    ``1 + premium x e^(-rank / 1.5)`` rounds to exactly 1. Only the top ranks are sorted."""
+    k = table.size
+    buf = np.empty(k, np.int64)  # positions in rows, most capable first
+    m = 0
+    for j in range(rows.size):
+        c = capability[rows[j]]
+        if m == k and not c > capability[rows[buf[k - 1]]]:
+            continue
+        t = m if m < k else k - 1
+        if m < k:
+            m += 1
+        while t > 0 and capability[rows[buf[t - 1]]] < c:
+            buf[t] = buf[t - 1]
+            t -= 1
+        buf[t] = j
+    out = np.ones(rows.size)
+    for r in range(m):
+        out[buf[r]] = table[r]
+    return out

@@ -212,3 +212,25 @@ def test_numpy_transcendentals_are_elementwise(seed, n):
     k = rng.integers(0, 5, n).astype(np.int16)
     assert (0.7 ** k[sub]).tobytes() == (0.7**k)[sub].tobytes()
     assert ((0.7**k)[k == 0] == 1.0).all()
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(0, 600),
+    premium=st.sampled_from([0.0, 0.3, 1.0, 7.5]),
+)
+def test_hype_factors_equal_the_full_ranking(seed, n, premium):
+    """The leaders' premium over only the top ranks equals ``1 + premium x e^(-rank / 1.5)``
+    over the full stable ranking (``pre_money`` at commit ca10dfa), ties included."""
+    from abm.kernels.fundraising import hype_factors
+    from agents.lab import _hype_table
+
+    rng = np.random.default_rng(seed)
+    capability = np.round(rng.normal(25.0, 1.0, 1000), int(rng.integers(0, 3)))  # ties
+    idx = np.sort(rng.choice(1000, n, replace=False))
+    rank = np.empty(idx.size)
+    rank[np.argsort(-capability[idx], kind="stable")] = np.arange(idx.size)
+    want = 1.0 + premium * np.exp(-rank / 1.5)
+    got = hype_factors(idx, capability, _hype_table(premium))
+    assert got.tobytes() == want.tobytes()
