@@ -52,7 +52,7 @@ def book_sales_and_payroll(
     """Credit this quarter's revenue, debit the API fees apps pay, set and pay the staff.
 
     Revenue: ``model_revenue`` (USD B, aligned with ``model_rows``) for the model labs; for
-    application startups (``app_rows``) the ``paid_share`` of what their users' use is worth
+    application startups (``app_rows``, ascending) the ``paid_share`` of what their users' use is worth
     (``app_use``, USD B, recorded as their potential revenue), of which they pay the API fee
     rate of their home market (``fee_rate[home]``) to the model labs; 0 for every other row.
 
@@ -64,7 +64,9 @@ def book_sales_and_payroll(
     revenue, each summed in numpy's pairwise order. ``app``: the application archetype's code.
     """
     n = alive.size
-    revenue = np.zeros(n)
+    revenue = revenue_now  # this quarter's revenue is built in place
+    for i in range(n):
+        revenue[i] = 0.0
     for j in range(model_rows.size):
         revenue[model_rows[j]] = model_revenue[j]
     app_revenue = np.empty(app_rows.size)
@@ -76,22 +78,23 @@ def book_sales_and_payroll(
         app_revenue[j] = r
         fee_out[j] = r * fee_rate[home[j]]
         revenue[i] = r
-    for i in range(n):
-        cash[i] = cash[i] + revenue[i]
-    for j in range(app_rows.size):
-        cash[app_rows[j]] = cash[app_rows[j]] - fee_out[j]
+    # One pass: revenue in, API fees out (app rows are ascending), staff paid.
     pay = np.empty(n)
+    next_app = 0
     for i in range(n):
+        c = cash[i] + revenue[i]
+        if next_app < app_rows.size and app_rows[next_app] == i:
+            c = c - fee_out[next_app]
+            next_app += 1
         revenue_hist[i, slot] = revenue[i]
-        revenue_now[i] = revenue[i]
         is_app = archetype[i] == app
         if is_app:
             team = maximum(team_cost[i], 0.6 * revenue[i])
         else:
             team = base_staff * pedigree[i] + staff_cost_ratio * compute_spend[i]
         team_cost[i] = team if alive[i] else 0.0
-        pay[i] = minimum(team_cost[i], maximum(cash[i], 0.0))
-        cash[i] = cash[i] - pay[i]
+        pay[i] = minimum(team_cost[i], maximum(c, 0.0))
+        cash[i] = c - pay[i]
         spend_cum[i] = spend_cum[i] + (pay[i] if is_app else 0.0)
     return total(pay), total(app_revenue)
 
