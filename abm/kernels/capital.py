@@ -16,6 +16,8 @@ same uniforms, but map a uniform to a different ask (asks are laid out by region
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from abm.kernels import kernel, maximum, minimum, total
@@ -829,3 +831,41 @@ def first_cloud_partners(
                 break
         if wins:
             partner[lab_rows[j]] = investor[j] - cloud_base
+
+
+@kernel
+def sized_venture_groups(
+    region: np.ndarray,
+    mandate: np.ndarray,
+    alive: np.ndarray,
+    check: np.ndarray,
+    log2_check: np.ndarray,
+    first: int,
+    n_investors: int,
+    deal_flow_draws: int,
+    max_check_share: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`venture_groups` with the funds' check-size classes worked out here: a fund's
+    class is ``floor(log2(check))`` (``log2_check``: numpy's log2 of the check, USD B, at
+    least 1e-9) less the smallest; a group may consider asks up to twice its class's floor
+    (``max_ask``, USD B: 2^(class + the smallest floor), exact). Returns each group's region,
+    mandate and ``max_ask``, and each investor's group, draws and largest share of a round."""
+    n = check.size
+    size = np.empty(n, np.int64)
+    at_min = 0
+    for i in range(n):
+        size[i] = np.int64(np.floor(log2_check[i]))
+        if check[i] < check[at_min]:
+            at_min = i
+    low = size.min()
+    for i in range(n):
+        size[i] -= low
+    n_size = size.max() + 1
+    floor_min = np.int64(np.floor(log2_check[at_min]))  # the floor of log2 of the smallest check
+    g_region, g_mandate, g_size, group, draws, max_share = venture_groups(
+        region, mandate, alive, size, n_size, first, n_investors, deal_flow_draws, max_check_share
+    )
+    max_ask = np.empty(g_size.size)
+    for g in range(g_size.size):
+        max_ask[g] = 2.0 * math.ldexp(1.0, g_size[g] + floor_min)
+    return g_region, g_mandate, max_ask, group, draws, max_share

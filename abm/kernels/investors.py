@@ -196,3 +196,37 @@ def new_funds(
         vintage[i] = quarter
         paid_in[i] = 0.0
         distributed[i] = 0.0
+
+
+@kernel
+def strategic_members(
+    sf_alive: np.ndarray,
+    sf_backs: np.ndarray,
+    backs_labs: int,
+    c_alive: np.ndarray,
+    c_captive: np.ndarray,
+    c_public: np.ndarray,
+    v_alive: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows, ascending, of the strategic investors that may back labs this quarter: alive
+    sovereign funds backing labs, open clouds (alive, not captive, not public) and alive
+    chip vendors."""
+    sov = np.empty(sf_alive.size, np.int64)
+    k = 0
+    for i in range(sf_alive.size):
+        if sf_alive[i] and sf_backs[i] == backs_labs:
+            sov[k] = i
+            k += 1
+    clouds = np.empty(c_alive.size, np.int64)
+    m = 0
+    for i in range(c_alive.size):
+        if c_alive[i] and not c_captive[i] and not c_public[i]:
+            clouds[m] = i
+            m += 1
+    vendors = np.empty(v_alive.size, np.int64)
+    j = 0
+    for i in range(v_alive.size):
+        if v_alive[i]:
+            vendors[j] = i
+            j += 1
+    return sov[:k], clouds[:m], vendors[:j]

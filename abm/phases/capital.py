@@ -219,18 +219,15 @@ def _deal_groups(
     ask_region = labs.region[rows].astype(np.int64)
     may = model.policy.screening_allowed() > 0
 
-    # Venture funds over every ask: one group per (region, mandate, check size) present.
+    # Venture funds over every ask: one group per (region, mandate, check size) present
+    # (compiled; the logarithm stays in numpy).
     check = budget[base[VC] : base[VC] + f.n] / s.deal_flow_draws
-    size = np.floor(np.log2(np.maximum(check, 1e-9))).astype(np.int64)  # check in [2^k, 2^k+1)
-    size -= size.min()
-    n_size = int(size.max()) + 1
-    size_floor = 2.0 ** (np.arange(n_size) + np.floor(np.log2(np.maximum(check.min(), 1e-9))))
-    r, mandate, k, group, draws, max_share = kernels.venture_groups(
+    r, mandate, max_ask, group, draws, max_share = kernels.sized_venture_groups(
         f.region[: f.n].astype(np.int64),
         f.mandate[: f.n].astype(np.int64),
         f.alive[: f.n],
-        size,
-        n_size,
+        check,
+        np.log2(np.maximum(check, 1e-9)),
         int(base[VC]),
         n_inv,
         int(s.deal_flow_draws),
@@ -240,7 +237,7 @@ def _deal_groups(
         VentureGroups(
             region=r,
             mandate=mandate,
-            max_ask=2.0 * size_floor[k],
+            max_ask=max_ask,
             min_check_share=float(s.vc_min_check_share),
             may=may,
             bloc_of_region=_BLOC,
@@ -254,6 +251,15 @@ def _deal_groups(
 
     # Strategic investors over model labs only: sovereigns, then clouds, then vendors
     # (compiled: which asks each may back, and their places in the investor index).
+    sov_rows, cloud_rows, vendor_rows = investor_kernels.strategic_members(
+        sf.alive[: sf.n],
+        sf.backs[: sf.n],
+        LABS,
+        c.alive[: c.n],
+        c.captive[: c.n],
+        c.public[: c.n],
+        v.alive[: v.n],
+    )
     cols, masks, group, draws, max_share = kernels.strategic_groups(
         rows,
         ask_region,
@@ -264,15 +270,15 @@ def _deal_groups(
         BIGTECH,
         _BLOC,
         may,
-        np.flatnonzero(sf.alive[: sf.n] & (sf.backs[: sf.n] == LABS)),
+        sov_rows,
         sf.region,
         sf.mandate,
         float(s.sovereign_min_round_busd),
-        np.flatnonzero(hyperscaler.open_clouds(model)),
+        cloud_rows,
         c.region,
-        np.flatnonzero(v.alive[: v.n]),
+        vendor_rows,
         v.region,
-        np.asarray(base[[SOVEREIGN, CLOUD, VENDOR]], dtype=np.int64),
+        base[SOVEREIGN : VENDOR + 1],
         n_inv,
         _STRATEGIC_DRAWS,
         _STRATEGIC_MAX_SHARE,

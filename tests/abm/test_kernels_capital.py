@@ -464,3 +464,25 @@ def test_first_cloud_partners_match_the_lexsort(seed):
     want[cloud_rows[first[order]]] = cloud[order]
     kernels.first_cloud_partners(inv, lab_rows, amount, kind, 2, base, partner, stock)
     assert np.array_equal(partner, want)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_sized_venture_groups_match_the_numpy_sizing(seed):
+    """Check-size classes and ask caps as ``_deal_groups`` computed them (commit 8db6491)."""
+    rng = np.random.default_rng(seed)
+    n, first, n_inv = 200, 3, 260
+    region, mandate = rng.integers(0, 5, n), rng.integers(0, 3, n)
+    alive = rng.random(n) < 0.9
+    check = rng.lognormal(-3.0, 2.0, n) * (rng.random(n) < 0.95)  # some empty funds
+    size = np.floor(np.log2(np.maximum(check, 1e-9))).astype(np.int64)
+    size -= size.min()
+    n_size = int(size.max()) + 1
+    size_floor = 2.0 ** (np.arange(n_size) + np.floor(np.log2(np.maximum(check.min(), 1e-9))))
+    r, m, k, group, draws, share = kernels.venture_groups(
+        region, mandate, alive, size, n_size, first, n_inv, 6, 0.2
+    )
+    got = kernels.sized_venture_groups(
+        region, mandate, alive, check, np.log2(np.maximum(check, 1e-9)), first, n_inv, 6, 0.2
+    )
+    for a, b in zip(got, (r, m, 2.0 * size_floor[k], group, draws, share), strict=True):
+        assert a.tobytes() == b.tobytes()

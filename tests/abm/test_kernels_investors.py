@@ -187,3 +187,19 @@ def test_next_funds_match_numpy(monkeypatch, preset, seed, quarters):
         a, b = _state(new), _state(ref)
         for key in b:
             assert a[key] == b[key], (key, new.quarter)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_strategic_members_are_the_numpy_selections(seed):
+    rng = np.random.default_rng(seed)
+    sf_alive, backs = rng.random(20) < 0.8, rng.integers(0, 2, 20)
+    c_alive, captive, public = rng.random(30) < 0.9, rng.random(30) < 0.3, rng.random(30) < 0.1
+    v_alive = rng.random(9) < 0.7
+    got = kernels.strategic_members(sf_alive, backs, LABS, c_alive, captive, public, v_alive)
+    want = (
+        np.flatnonzero(sf_alive & (backs == LABS)),
+        np.flatnonzero(c_alive & ~captive & ~public),
+        np.flatnonzero(v_alive),
+    )
+    for a, b in zip(got, want, strict=True):
+        assert np.array_equal(a, b)
