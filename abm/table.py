@@ -116,6 +116,17 @@ class Table:
         self._views[names] = (*key, views)
         return views
 
+    def arrays(self, names: tuple[str, ...]) -> tuple[np.ndarray, ...]:
+        """Several fields' whole arrays as one tuple (for a kernel that indexes rows), kept
+        until the table grows into new arrays."""
+        key = ("*", *names)
+        hit = self._views.get(key)
+        if hit is not None and hit[1] == self._capacity:
+            return hit[2]
+        arrays = tuple(getattr(self, name) for name in names)
+        self._views[key] = (-1, self._capacity, arrays)
+        return arrays
+
     def column(self, name: str) -> np.ndarray:
         """View of a field over the used rows."""
         return getattr(self, name)[: self.n]

@@ -372,3 +372,68 @@ def challenger_deals(
             deals[n_d] = order[a]
             n_d += 1
     return refused[:n_r], deals[:n_d]
+
+
+@kernel
+def entrants(
+    rng: np.random.Generator,
+    count: int,
+    fund_region: np.ndarray,
+    dry_powder: np.ndarray,
+    n_regions: int,
+    model_share: float,
+    ticket: float,
+    app_seed_busd: float,
+    niche_sigma: float,
+    valuation_multiple: float,
+    challenger: int,
+    app: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Draw ``count`` new startups from the model's generator, as ``_entry`` drew them.
+
+    Region: where venture dry powder sits (plus 2 % of it spread evenly), by inverse CDF
+    (``rng.choice`` without its checks). A ``model_share`` of them set out to train models
+    and ask for a first round of ``ticket`` (entry ticket share x the frontier run's cost, USD
+    B) x pedigree (at least 0.01); the rest are application startups asking a seed of
+    ``app_seed_busd`` x pedigree x a lognormal factor. Pedigree ~ lognormal(0, 0.6), niche ~
+    normal(0, ``niche_sigma``); the pre-money is the ask x ``valuation_multiple``. Returns
+    region, archetype, pedigree, niche, first ask and valuation.
+    """
+    by_region = np.zeros(n_regions)
+    for i in range(fund_region.size):
+        by_region[fund_region[i]] += dry_powder[i]
+    spread = 0.02 * total(dry_powder) / n_regions
+    for r in range(n_regions):
+        by_region[r] = by_region[r] + spread
+    whole = total(by_region)
+    cdf = np.empty(n_regions)
+    acc = 0.0
+    for r in range(n_regions):
+        acc = by_region[r] / whole if r == 0 else acc + by_region[r] / whole
+        cdf[r] = acc
+    last = cdf[n_regions - 1]
+    for r in range(n_regions):
+        cdf[r] = cdf[r] / last
+    u_region = rng.random(count)
+    u_model = rng.random(count)
+    pedigree = rng.lognormal(0.0, 0.6, count)
+    seed_factor = rng.lognormal(0.0, 0.7, count)
+    niche = rng.normal(0.0, niche_sigma, count)
+    region = np.empty(count, np.int64)
+    archetype = np.empty(count, np.int64)
+    ask = np.empty(count)
+    valuation = np.empty(count)
+    for j in range(count):
+        k = 0
+        for r in range(n_regions):
+            if cdf[r] <= u_region[j]:
+                k = r + 1
+        region[j] = k
+        is_model = u_model[j] < model_share
+        archetype[j] = challenger if is_model else app
+        if is_model:
+            ask[j] = maximum(ticket * pedigree[j], 0.01)
+        else:
+            ask[j] = app_seed_busd * pedigree[j] * seed_factor[j]
+        valuation[j] = ask[j] * valuation_multiple
+    return region, archetype, pedigree, niche, ask, valuation
