@@ -340,21 +340,24 @@ def _entry(model: AIMarketModel) -> None:
     )
     count = int(rng.poisson(rate))
     if count:
-        # Compiled, drawing from the model's generator in the same order as numpy did.
-        region, archetype, pedigree, niche, ask, valuation = kernels.entrants(
-            rng,
-            count,
-            f.region[: f.n],
-            dry,
-            N_REGIONS,
-            float(sl.entry_model_share),
-            float(sl.entry_ticket_share * w.frontier_cost),
-            float(sl.app_seed_busd),
-            float(sl.niche_sigma),
-            float(1.0 / sl.max_dilution - 1.0),
-            CHALLENGER,
-            APP,
+        by_region = (
+            np.bincount(f.region[: f.n], weights=dry, minlength=N_REGIONS)
+            + 0.02 * dry.sum() / N_REGIONS
         )
+        # rng.choice(N_REGIONS, size=count, p=by_region / by_region.sum()), the same draws
+        # without its argument checks (test_entry_region_draw_is_rng_choice).
+        cdf = (by_region / by_region.sum()).cumsum()
+        cdf /= cdf[-1]
+        region = cdf.searchsorted(rng.random(count), side="right")
+        is_model = rng.random(count) < sl.entry_model_share
+        pedigree = rng.lognormal(0.0, 0.6, count)
+        ask = np.where(
+            is_model,
+            np.maximum(sl.entry_ticket_share * w.frontier_cost * pedigree, 0.01),
+            sl.app_seed_busd * pedigree * rng.lognormal(0.0, 0.7, count),
+        )
+        archetype = np.where(is_model, CHALLENGER, APP)
+        niche = rng.normal(0.0, sl.niche_sigma, count)
         model.add_labs(
             None,
             log_entry=True,
@@ -363,6 +366,6 @@ def _entry(model: AIMarketModel) -> None:
             pedigree=pedigree,
             niche=niche,
             first_ask=ask,
-            valuation=valuation,
+            valuation=ask * (1.0 / sl.max_dilution - 1.0),
         )
     model.enter_named_labs()

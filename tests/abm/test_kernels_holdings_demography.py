@@ -416,36 +416,3 @@ def test_challenger_acquisitions_match_numpy(monkeypatch, preset, seed, quarters
         a, b = _everything(new), _everything(ref)
         for key in b:
             assert a[key] == b[key], (key, new.quarter)
-
-
-@pytest.mark.parametrize("seed", range(8))
-def test_entrants_are_drawn_as_numpy_drew_them(seed):
-    """``_entry``'s draws and arithmetic in numpy (commit 1031fd9) against the kernel, from
-    generators in the same state; they must also leave the generators in the same state."""
-    rng = np.random.default_rng(seed)
-    fund_region = rng.integers(0, 5, 40)
-    dry = rng.lognormal(0.0, 1.0, 40) * (rng.random(40) < 0.8)
-    count = int(rng.integers(1, 60))
-    share, ticket, seed_busd, sigma, mult = 0.2, 0.37, 0.004, 0.8, 1.0 / 0.2 - 1.0
-    r1 = np.random.default_rng(seed + 100)
-    r2 = np.random.default_rng(seed + 100)
-    by_region = np.bincount(fund_region, weights=dry, minlength=5) + 0.02 * dry.sum() / 5
-    cdf = (by_region / by_region.sum()).cumsum()
-    cdf /= cdf[-1]
-    region = cdf.searchsorted(r1.random(count), side="right")
-    is_model = r1.random(count) < share
-    pedigree = r1.lognormal(0.0, 0.6, count)
-    ask = np.where(
-        is_model,
-        np.maximum(ticket * pedigree, 0.01),
-        seed_busd * pedigree * r1.lognormal(0.0, 0.7, count),
-    )
-    archetype = np.where(is_model, CHALLENGER, APP)
-    niche = r1.normal(0.0, sigma, count)
-    want = (region, archetype, pedigree, niche, ask, ask * mult)
-    got = demography.entrants(
-        r2, count, fund_region, dry, 5, share, ticket, seed_busd, sigma, mult, CHALLENGER, APP
-    )
-    for a, b in zip(got, want, strict=True):
-        assert a.tobytes() == b.astype(a.dtype).tobytes()
-    assert r1.bit_generator.state == r2.bit_generator.state
