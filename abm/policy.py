@@ -72,6 +72,7 @@ class Policy:
         self.inbound_approval = np.array([sc["inbound_approval"][r] for r in REGIONS])
         markets = p["compute_threshold"]["markets"]
         self.threshold_flop = np.array([markets[r]["flop"] for r in REGIONS])
+        self._lowest_threshold = float(self.threshold_flop.min())
         self.threshold_cost_share = np.array([markets[r]["cost_share"] for r in REGIONS])
         self.threshold_fixed = np.array([markets[r]["fixed_cost_busd"] for r in REGIONS])
         self.threshold_delay = np.array([markets[r]["delay_quarters"] for r in REGIONS])
@@ -146,6 +147,9 @@ class Policy:
 
         Returns the (possibly reduced) run sizes, compliance cost (USD B) and delay (quarters).
         """
+        if size.size == 0 or size.max() < self._lowest_threshold:
+            # no run reaches any rule: nothing to pay, nothing delayed
+            return size.copy(), np.zeros(size.size), np.zeros(size.size, dtype=np.int16)
         sells = self.appeal[lab_region] > 0  # (k, M)
         covered = sells & (size[:, None] >= self.threshold_flop[None, :])
         if not covered.any():  # no run reaches a rule: nothing to pay, nothing delayed

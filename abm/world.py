@@ -39,7 +39,19 @@ class World:
     vc_flow_history: list[float] = field(
         default_factory=list
     )  # venture capital invested by quarter, USD B
+    # max_run_flop's last result, for the sites array it was computed from (held, so it is
+    # not mistaken for a new array at the same address).
+    _max_run_site: np.ndarray | None = field(default=None, repr=False, compare=False)
+    _max_run_key: tuple[float, int] | None = field(default=None, repr=False, compare=False)
+    _max_run: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def max_run_flop(self, run_quarters: int) -> np.ndarray:
-        """Largest final run that fits on the largest site of each region in ``run_quarters``, FLOP."""
-        return self.site_h100e * run_quarters * self.flop_per_h100e_quarter
+        """Largest final run that fits on the largest site of each region in ``run_quarters``,
+        FLOP (read-only). Kept while the sites (replaced, not changed, each quarter), the FLOP
+        an H100e-quarter gives and ``run_quarters`` stay the same."""
+        site, key = self.site_h100e, (self.flop_per_h100e_quarter, run_quarters)
+        if self._max_run_site is not site or self._max_run_key != key:
+            out = site * run_quarters * self.flop_per_h100e_quarter
+            out.flags.writeable = False
+            self._max_run_site, self._max_run_key, self._max_run = site, key, out
+        return self._max_run
