@@ -249,7 +249,8 @@ class MetricRecorder:
         # stay in numpy: pairwise summation), counts, maxima and each region's frontier.
         rev, used, counts, frontier, used_max, mark_max = kernels.lab_summary(
             labs.alive[:n],
-            labs.archetype[:n] == APP,
+            labs.archetype[:n],
+            APP,
             labs.revenue[:n],
             labs.train_got[:n],
             labs.inf_got[:n],

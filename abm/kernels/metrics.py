@@ -14,7 +14,8 @@ from abm.kernels import kernel, maximum, total
 @kernel
 def lab_summary(
     alive: np.ndarray,
-    is_app: np.ndarray,
+    archetype: np.ndarray,
+    app: int,
     revenue: np.ndarray,
     train_got: np.ndarray,
     inf_got: np.ndarray,
@@ -27,10 +28,11 @@ def lab_summary(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float, float]:
     """One pass over the lab table for the quarter's lab metrics.
 
-    Returns ``rev`` (USD B revenue of alive model labs, 0 elsewhere), ``used`` (H100e compute
-    got by alive labs, 0 elsewhere), ``counts`` (labs: alive model labs with a best run of at
-    least ``frontier_threshold`` FLOP, alive, alive model labs, best run >= 1e25 FLOP and >= 1e26
-    FLOP, dead rows included), ``frontier`` (best capability of alive labs with a finite one,
+    Model labs are those whose ``archetype`` is not ``app``. Returns ``rev`` (USD B revenue of
+    alive model labs, 0 elsewhere), ``used`` (H100e compute got by alive labs, 0 elsewhere),
+    ``counts`` (labs: alive model labs with a best run of at least ``frontier_threshold``
+    FLOP, alive, alive model labs, best run >= 1e25 FLOP and >= 1e26 FLOP, dead rows
+    included), ``frontier`` (best capability of alive labs with a finite one,
     by region; -inf where none), the largest ``used`` and the largest mark (USD B) of alive
     labs, both at least 0.0. The same values as the numpy expressions of
     ``MetricsRecorder.record`` (maxima with ``np.maximum`` semantics, in row order, as
@@ -51,7 +53,7 @@ def lab_summary(
         if not alive[i]:
             continue
         counts[1] += 1
-        if not is_app[i]:
+        if archetype[i] != app:
             counts[2] += 1
             rev[i] = revenue[i]
             if best_flop[i] >= frontier_threshold:

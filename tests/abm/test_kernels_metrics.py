@@ -46,9 +46,10 @@ def test_lab_summary_matches_numpy(seed, n):
     cap[rng.random(n) < 0.05] = np.nan
     region = rng.integers(0, 5, n).astype(np.int8)
     mark = rng.lognormal(0.0, 2.0, n)
-    args = (alive, is_app, revenue, train, inf, best, 1e25, cap, region, mark, 5)
-    got = metrics.lab_summary(*args)
-    want = _lab_summary_numpy(*args)
+    args = (revenue, train, inf, best, 1e25, cap, region, mark, 5)
+    archetype = np.where(is_app, 5, rng.integers(0, 5, n)).astype(np.int8)  # 5: applications
+    got = metrics.lab_summary(alive, archetype, 5, *args)
+    want = _lab_summary_numpy(alive, is_app, *args)
     for g, w in zip(got, want, strict=True):
         assert np.asarray(g).tobytes() == np.asarray(w, dtype=np.asarray(g).dtype).tobytes()
 
