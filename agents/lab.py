@@ -403,28 +403,29 @@ def _hype_table(premium: float) -> np.ndarray:
 
 
 def funding_asks(model: AIMarketModel, pre: np.ndarray) -> np.ndarray:
+    """:func:`asks_and_marks`'s rows asking (the rule is there)."""
+    return asks_and_marks(model, pre)[0]
+
+
+def asks_and_marks(model: AIMarketModel, pre: np.ndarray) -> tuple[np.ndarray, float]:
     """Rows of labs asking for money this quarter; sets ``ask`` and ``ask_pre`` on them.
 
     Model labs ask when the next run plus ``runway_quarters`` of staff exceeds their cash, and
     once a year for a war chest (``war_chest_share`` of their pre-money); application startups
     when their runway is short, and once a year for a growth round (selling
     ``growth_round_dilution`` of the company) when they can raise at an up-round. Big-tech labs
-    (parent-funded) and labs with an outside patron do not ask. A round sells at most ``max_dilution`` of the company.
+    (parent-funded) and labs with an outside patron do not ask. A round sells at most
+    ``max_dilution`` of the company.
+
+    In the same pass, investors mark every lab (``labs.mark``) at the larger of its pre-money
+    ``pre`` and its last post-money (0 once dead). Returns the rows asking and the marks' sum.
     """
     labs, _w, s = model.labs, model.world, model.scenario.labs
     n = labs.n
     alive = labs.alive[:n]
     arch = labs.archetype[:n]
     q = model.quarter_index
-    # The next run plus a cycle of research towards it (model labs only).
-    model_rows = model.model_lab_rows()
-    next_cost = np.zeros(n)
-    next_cost[model_rows] = (
-        next_run_flop(model, model_rows)
-        * labs.lease_price[model_rows]
-        * (1.0 + s.experiment_overhead)
-        / model.world.flop_per_h100e_quarter
-    )
+    w = model.world
     # An application startup that can raise at an up-round (pre-money above its last post-money)
     # raises a growth round once a year, like a model lab's war chest; otherwise it raises
     # only when its runway runs short. After a failed round a lab asks for about what investors
@@ -439,7 +440,18 @@ def funding_asks(model: AIMarketModel, pre: np.ndarray) -> np.ndarray:
         labs.team_cost[:n],
         labs.compute_spend[:n],
         labs.revenue[:n],
-        next_cost,
+        (  # the next run plus a cycle of research towards it (model labs only)
+            labs.ambition,
+            labs.region,
+            labs.last_flop,
+            labs.lease_price,
+            w.max_run_flop(s.run_quarters),
+            float(s.run_multiple),
+            float(s.frontier_fraction),
+            float(w.entry_run_flop),
+            float(1.0 + s.experiment_overhead),
+            float(w.flop_per_h100e_quarter),
+        ),
         pre,
         labs.valuation[:n],
         labs.raised_total[:n],
@@ -457,6 +469,7 @@ def funding_asks(model: AIMarketModel, pre: np.ndarray) -> np.ndarray:
         BIGTECH,
         labs.ask,
         labs.ask_pre,
+        labs.mark,
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from abm.kernels import kernel, maximum, minimum, total
+from abm.kernels.fundraising import next_run_flop_of
 
 
 @kernel
@@ -686,9 +687,14 @@ def next_run_flop(
     out = np.empty(rows.size)
     for j in range(rows.size):
         i = rows[j]
-        ceiling = ambition[i] * max_run_flop[region[i]]
-        step = maximum(run_multiple * last_flop[i], frontier_fraction * ceiling)
-        out[j] = maximum(minimum(step, ceiling), entry_run_flop)
+        out[j] = next_run_flop_of(
+            ambition[i],
+            max_run_flop[region[i]],
+            last_flop[i],
+            run_multiple,
+            frontier_fraction,
+            entry_run_flop,
+        )
     return out
 
 

@@ -73,18 +73,6 @@ def growth_and_base(
 
 
 @kernel
-def mark_to_market(
-    alive: np.ndarray, pre: np.ndarray, valuation: np.ndarray, mark: np.ndarray
-) -> float:
-    """Investors' mark of every lab row (in place, USD B): the larger of its pre-money and its
-    last post-money while alive, 0 once dead. Returns the marks' sum (numpy's pairwise order)."""
-    n = pre.size
-    for i in range(n):
-        mark[i] = maximum(pre[i], valuation[i]) if alive[i] else 0.0
-    return total(mark[:n])
-
-
-@kernel
 def pre_money_values(
     base: np.ndarray,
     growth_factor: np.ndarray,
@@ -144,7 +132,7 @@ def asks(
     team_cost: np.ndarray,
     compute_spend: np.ndarray,
     revenue: np.ndarray,
-    next_cost: np.ndarray,
+    next_run: tuple,
     pre: np.ndarray,
     valuation: np.ndarray,
     raised_total: np.ndarray,
@@ -162,32 +150,64 @@ def asks(
     bigtech: int,
     ask_out: np.ndarray,
     ask_pre_out: np.ndarray,
-) -> np.ndarray:
+    mark: np.ndarray,
+) -> tuple[np.ndarray, float]:
     """Who asks for a round this quarter and for how much (USD B); see
-    :func:`agents.lab.funding_asks` for the rule.
+    :func:`agents.lab.funding_asks` for the rule. In the same pass, investors' mark of every
+    row (``mark``, in place, USD B): the larger of its pre-money and its last post-money while
+    alive, 0 once dead.
 
-    ``next_cost``: a model lab's next run plus research (0 for the rest);
+    ``next_run``: (ambition, region, last_flop, lease_price, largest run by region, run
+    multiple, frontier fraction, entry run, 1 + experiment overhead, FLOP per H100e-quarter),
+    from which a model lab's next run plus a cycle of research is costed as
+    :func:`agents.lab.next_run_flop` x its expected price x the overhead / FLOP per
+    H100e-quarter (nothing for the rest);
     ``growth_round_multiple`` = d / (1 - d) for the growth-round dilution d;
     ``max_round_multiple`` likewise for the largest dilution; ``app``, ``bigtech``: those
     archetypes' codes (``agents.lab`` imports this module, so they are passed in). Returns the
-    rows asking, ascending; writes their ask into ``ask_out`` (0 on every other row of
-    ``[0, n)``) and their pre-money into ``ask_pre_out`` (other rows untouched).
+    rows asking, ascending, and the marks' sum (numpy's pairwise order); writes their ask into
+    ``ask_out`` (0 on every other row of ``[0, n)``) and their pre-money into ``ask_pre_out``
+    (other rows untouched).
     """
+    (
+        ambition,
+        run_region,
+        last_flop,
+        lease_price,
+        max_run_flop,
+        run_multiple,
+        frontier_fraction,
+        entry_run_flop,
+        overhead_factor,
+        flop_per_h100e_quarter,
+    ) = next_run
     n = alive.size
     rows = np.empty(n, dtype=np.int64)
     k = 0
     for i in range(n):
+        mark[i] = maximum(pre[i], valuation[i]) if alive[i] else 0.0
         if not alive[i]:  # dead rows never ask
             ask_out[i] = 0.0
             continue
+        next_cost = 0.0
+        if archetype[i] != app:
+            flop = next_run_flop_of(
+                ambition[i],
+                max_run_flop[run_region[i]],
+                last_flop[i],
+                run_multiple,
+                frontier_fraction,
+                entry_run_flop,
+            )
+            next_cost = flop * lease_price[i] * overhead_factor / flop_per_h100e_quarter
         funds = cash[i] + credit[i] + prepaid[i]
         burn = maximum(team_cost[i] + compute_spend[i] - revenue[i], 1e-6)
-        need_model = next_cost[i] / training_cash_share + runway_quarters * team_cost[i] - funds
+        need_model = next_cost / training_cash_share + runway_quarters * team_cost[i] - funds
         yearly = quarter - last_round[i] >= 4
         up_round = yearly and pre[i] >= valuation[i] and raised_total[i] > 0
         if archetype[i] != app:
             need = maximum(need_model, war_chest_share * pre[i] if yearly else 0.0)
-            wants = need_model > 0.25 * (next_cost[i] + 1e-9) or yearly
+            wants = need_model > 0.25 * (next_cost + 1e-9) or yearly
         else:
             need_app = (runway_quarters + 4.0) * burn
             need = maximum(need_app, growth_round_multiple * pre[i] if up_round else 0.0)
@@ -214,7 +234,7 @@ def asks(
             ask_pre_out[i] = pre[i]
         else:
             ask_out[i] = 0.0
-    return rows[:k]
+    return rows[:k], total(mark[:n])
 
 
 @kernel
@@ -304,3 +324,20 @@ def hype_factors(rows: np.ndarray, capability: np.ndarray, table: np.ndarray) ->
     for r in range(m):
         out[buf[r]] = table[r]
     return out
+
+
+@kernel
+def next_run_flop_of(
+    ambition: float,
+    max_run_flop: float,
+    last_flop: float,
+    run_multiple: float,
+    frontier_fraction: float,
+    entry_run_flop: float,
+) -> float:
+    """FLOP of a lab's next run (:func:`agents.lab.next_run_flop`): its last run times
+    ``run_multiple``, or ``frontier_fraction`` of its ceiling (``ambition`` x the largest run
+    its region's sites allow) if larger, within the ceiling and at least the entry run."""
+    ceiling = ambition * max_run_flop
+    step = maximum(run_multiple * last_flop, frontier_fraction * ceiling)
+    return maximum(minimum(step, ceiling), entry_run_flop)

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from abm.kernels import capital as kernels
-from abm.kernels import fundraising, negotiation
 from abm.kernels import investors as investor_kernels
+from abm.kernels import negotiation
 from abm.ledger import ACCOUNT_INDEX
 from abm.markets.capital import (
     RoundResult,
@@ -45,11 +45,9 @@ def run(model: AIMarketModel) -> None:
     """Clear the capital market for this quarter."""
     labs, st = model.labs, model.stats
     si = model.scenario.investors
-    n = labs.n
     pre = lab.pre_money(model)
-    marked = fundraising.mark_to_market(labs.alive[:n], pre, labs.valuation[:n], labs.mark)
+    rows, marked = lab.asks_and_marks(model, pre)
     model.world.valuation_history.append(float(marked))
-    rows = lab.funding_asks(model, pre)
     _set_budgets(model)
     if rows.size == 0:
         return
