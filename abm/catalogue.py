@@ -73,6 +73,8 @@ class Catalogue:
         self.domestic_row = self.market == DOMESTIC
         self.domestic_row |= np.array([r["role"] == "domestic_start" for r in extended])
         self.base_markup = self.price0 / self.cost0
+        self._unit_cost_key: tuple[int, float] | None = None
+        self._unit_cost = self.cost0
 
     def __len__(self) -> int:
         return len(self.names)
@@ -92,10 +94,16 @@ class Catalogue:
         return (self.first <= quarter) & (quarter <= self.last)
 
     def unit_cost(self, quarter: int, decline_per_year: float) -> np.ndarray:
-        """USD per unit: falls ``decline_per_year`` a year after launch (domestic rows: flat)."""
-        age_years = np.maximum(quarter - self.first, 0) / 4.0
-        falling = self.cost0 * (1.0 - decline_per_year) ** age_years
-        return np.where(self.domestic_row, self.cost0, falling)
+        """USD per unit: falls ``decline_per_year`` a year after launch (domestic rows: flat).
+        Read-only; the last quarter's array is kept (the chip phase reads it twice)."""
+        key = (quarter, decline_per_year)
+        if self._unit_cost_key != key:
+            age_years = np.maximum(quarter - self.first, 0) / 4.0
+            falling = self.cost0 * (1.0 - decline_per_year) ** age_years
+            cost = np.where(self.domestic_row, self.cost0, falling)
+            cost.flags.writeable = False
+            self._unit_cost_key, self._unit_cost = key, cost
+        return self._unit_cost
 
     def kw_per_unit(self, power_overhead: float) -> np.ndarray:
         """Facility kW one unit draws (chip TDP x overhead for servers, network, cooling)."""

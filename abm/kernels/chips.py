@@ -502,3 +502,73 @@ def deliver(
     for j in range(n_v):
         demand_ratio[j] = ratio[j] if started[j] else 1.0
     return totals, src, dst, amount, src_region, dst_region
+
+
+@kernel
+def market_inputs(
+    quarter: int,
+    first: np.ndarray,
+    last: np.ndarray,
+    vendor_of: np.ndarray,
+    tflops: np.ndarray,
+    h100_tflops: float,
+    tdp_w: np.ndarray,
+    power_overhead: float,
+    started: np.ndarray,
+    maturity: np.ndarray,
+    vendor_region: np.ndarray,
+    owner: np.ndarray,
+    domestic: np.ndarray,
+    capacity: np.ndarray,
+    cloud_region: np.ndarray,
+    cn: int,
+) -> tuple:
+    """This quarter's per-product, per-cloud and per-vendor inputs of the chip market, each
+    as the numpy expression it replaces computed it: products on sale (listed now, vendor
+    started), H100e per unit (``tflops / h100_tflops``), useful H100e per unit (x the vendor's
+    software maturity), facility kW per unit (TDP x ``power_overhead`` / 1000), US origin, the
+    cloud allowed to buy in-house silicon, domestic rows, TPP (16 x TFLOP/s); the clouds'
+    regions (int64) and whether each is Chinese; the started vendors' packaging capacity."""
+    n_p, n_h, n_v = first.size, cloud_region.size, started.size
+    is_started = np.empty(n_v, np.bool_)
+    cap = np.empty(n_v)
+    for v in range(n_v):
+        is_started[v] = started[v] <= quarter
+        cap[v] = capacity[v] if is_started[v] else 0.0
+    on_sale = np.empty(n_p, np.bool_)
+    h100e = np.empty(n_p)
+    useful = np.empty(n_p)
+    kw_unit = np.empty(n_p)
+    us_origin = np.empty(n_p, np.bool_)
+    owner_of = np.empty(n_p, owner.dtype)
+    domestic_p = np.empty(n_p, np.bool_)
+    tpp = np.empty(n_p)
+    for p in range(n_p):
+        v = vendor_of[p]
+        on_sale[p] = first[p] <= quarter and quarter <= last[p] and is_started[v]
+        h100e[p] = tflops[p] / h100_tflops
+        useful[p] = h100e[p] * maturity[v]
+        kw_unit[p] = tdp_w[p] * power_overhead / 1000.0
+        us_origin[p] = vendor_region[v] == 0
+        owner_of[p] = owner[v]
+        domestic_p[p] = domestic[v]
+        tpp[p] = 16.0 * tflops[p]
+    region = np.empty(n_h, np.int64)
+    is_cn = np.empty(n_h, np.bool_)
+    for h in range(n_h):
+        region[h] = cloud_region[h]
+        is_cn[h] = region[h] == cn
+    return (
+        is_started,
+        on_sale,
+        h100e,
+        useful,
+        kw_unit,
+        us_origin,
+        owner_of,
+        domestic_p,
+        tpp,
+        region,
+        is_cn,
+        cap,
+    )

@@ -22,6 +22,7 @@ from abm.ledger import ACCOUNT_INDEX
 from abm.markets.chips import CONTROLLED
 from abm.network import CHIPS, EQUITY
 from abm.regions import CN, REGIONS
+from abm.units import H100_DENSE_BF16_TFLOPS
 from agents import chip_vendor, hyperscaler
 from agents.sovereign_fund import VENDORS
 
@@ -81,15 +82,38 @@ def run(model: AIMarketModel) -> None:
     home_grown = vendor_kernels.home_grown(q, v.started[:nv], v.domestic[:nv])
     support_vendors(model, home_grown)
 
-    started = v.started[:nv] <= q
-    on_sale = cat.available(q) & started[cat.vendor]
+    (
+        started,
+        on_sale,
+        h100e,
+        useful,
+        kw_unit,
+        us_origin,
+        owner_of,
+        domestic_p,
+        tpp,
+        region,
+        is_cn,
+        capacity,
+    ) = kernels.market_inputs(
+        q,
+        cat.first,
+        cat.last,
+        cat.vendor,
+        cat.tflops,
+        H100_DENSE_BF16_TFLOPS,
+        cat.tdp_w,
+        float(model.scenario.clouds.power_overhead),
+        v.started[:nv],
+        v.maturity[:nv],
+        v.region[:nv],
+        v.owner[:nv],
+        v.domestic[:nv],
+        v.capacity[:nv],
+        c.region[:nh],
+        CN,
+    )
     price = chip_vendor.product_prices(model)  # USD per unit
-    h100e = cat.h100e
-    useful = h100e * v.maturity[cat.vendor]
-    kw_unit = cat.kw_per_unit(model.scenario.clouds.power_overhead)
-    region = c.region[:nh].astype(np.int64)
-    is_cn = region == CN
-    us_origin = v.region[cat.vendor] == 0
     export_class, allowed, rev_share = pol.licences(region, us_origin)
     # Compiled (abm/kernels/chips.py; the numpy version is its test's reference): what each
     # cloud may buy, its best price per useful H100e (USD B) and the power per H100e of that
@@ -101,7 +125,7 @@ def run(model: AIMarketModel) -> None:
         region,
         is_cn,
         cat.market,
-        v.owner[cat.vendor],
+        owner_of,
         allowed,
         price,
         useful,
@@ -126,7 +150,6 @@ def run(model: AIMarketModel) -> None:
     # products; tier-2 caps (diffusion rule) scale controlled orders of capped regions down;
     # vendors' packaging capacity rations what ships. The logarithms and exponentials stay in
     # numpy.
-    domestic_p = v.domestic[cat.vendor]
     log_value = np.log(np.maximum(useful / price, 1e-300))
     weight = np.exp(
         kernels.logit_arguments(log_value, sellable, domestic_p, allowed, cl.chip_choice_sharpness)
@@ -158,12 +181,12 @@ def run(model: AIMarketModel) -> None:
         region,
         pol.tier2_cap_tpp,
         (export_class == CONTROLLED) & us_origin,
-        cat.tpp,
+        tpp,
         price,
         cs.grey_premium,
         cat.packages,
         cat.vendor,
-        np.where(started, v.capacity[:nv], 0.0),
+        capacity,
         h100e,
         cat.unit_cost(q, cs.unit_cost_decline),
         is_cn,
