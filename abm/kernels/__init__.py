@@ -155,3 +155,15 @@ def sum_columns_by_group(a: np.ndarray, group: np.ndarray, n_groups: int) -> np.
         for j in range(group.size):
             out[i, group[j]] += a2[i, j]
     return out.reshape(a.shape[:-1] + (n_groups,))  # noqa: RUF005 (numba: no tuple unpacking)
+
+
+@kernel
+def keep_rows(column: np.ndarray, kept: np.ndarray, n: int, fill: Any) -> None:
+    """In place: rows ``kept`` (ascending) of ``column[:n]`` moved to its front, in order, and
+    the rest of ``[:n]`` set to ``fill`` — ``column[:k] = column[:n].take(kept, axis=0);
+    column[k:n] = fill`` without the temporary. ``column`` 1-D or 2-D (rows first)."""
+    k = kept.size
+    for j in range(k):
+        column[j] = column[kept[j]]  # kept[j] >= j: a row is read before it is overwritten
+    for j in range(k, n):
+        column[j] = fill

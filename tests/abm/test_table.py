@@ -58,3 +58,26 @@ def test_a_field_stored_by_column_reads_like_a_row_field_through_growth_and_comp
     assert np.array_equal(cols.hist[: cols.n], rows.hist[: rows.n])
     assert cols.hist[:, 1].flags.c_contiguous  # a column is one contiguous run
     assert np.all(cols.hist[cols.n :] == 0.0)
+
+
+def test_keep_rows_is_take_then_fill():
+    """The compiled in-place compaction equals ``take`` into the front and the fill after."""
+    from abm.kernels import keep_rows
+
+    rng = np.random.default_rng(5)
+    for shape, fill in (((40,), -1.5), ((40, 3), 0.0), ((40,), np.int16(-1))):
+        col = rng.normal(size=shape).astype(np.float64 if fill != np.int16(-1) else np.int16)
+        kept = np.sort(rng.choice(30, 17, replace=False))
+        want = col.copy()
+        want[:17] = col[:30].take(kept, axis=0)
+        want[17:30] = fill
+        keep_rows(col, kept, 30, fill)
+        assert col.tobytes() == want.tobytes()
+    by_column = np.zeros((3, 40)).T  # a field stored column by column
+    by_column[:] = np.arange(120.0).reshape(40, 3)
+    want = by_column.copy()
+    kept = np.array([0, 4, 5, 9])
+    want[:4] = by_column[:10].take(kept, axis=0)
+    want[4:10] = 0.0
+    keep_rows(by_column, kept, 10, 0.0)
+    assert np.array_equal(by_column, want)
