@@ -238,10 +238,7 @@ class MetricRecorder:
     def record(self, model: AIMarketModel) -> None:
         """Compute every metric for the quarter just simulated."""
         row = np.zeros(len(self.names))
-        set_ = self.col
-
-        def put(name: str, value: float) -> None:
-            row[set_[name]] = value
+        col = self.col  # metric name -> column of ``row``
 
         labs, c, v, st, w = model.labs, model.clouds, model.vendors, model.stats, model.world
         n = labs.n
@@ -264,15 +261,15 @@ class MetricRecorder:
         hhi_rev, top3, rev_sum, hhi_used, used_sum, hhi_top5, top1_of_5 = kernels.concentration(
             rev, used
         )
-        put("hhi_revenue", hhi_rev)
-        put("top3_revenue_share", top3 / rev_sum if rev_sum > 0 else 0.0)
-        put("hhi_compute", hhi_used)
-        put("top1_compute_share", used_max / used_sum if used_sum > 0 else 0.0)
-        put("hhi_compute_top5", hhi_top5)
-        put("top1_compute_share_top5", top1_of_5)
-        put("n_frontier_labs", float(counts[0]))
-        put("n_labs_alive", float(counts[1]))
-        put("n_model_labs", float(counts[2]))
+        row[col["hhi_revenue"]] = hhi_rev
+        row[col["top3_revenue_share"]] = top3 / rev_sum if rev_sum > 0 else 0.0
+        row[col["hhi_compute"]] = hhi_used
+        row[col["top1_compute_share"]] = used_max / used_sum if used_sum > 0 else 0.0
+        row[col["hhi_compute_top5"]] = hhi_top5
+        row[col["top1_compute_share_top5"]] = top1_of_5
+        row[col["n_frontier_labs"]] = float(counts[0])
+        row[col["n_labs_alive"]] = float(counts[1])
+        row[col["n_model_labs"]] = float(counts[2])
 
         # Rolling capital-market windows.
         if st.round_labs:
@@ -298,36 +295,36 @@ class MetricRecorder:
         funding = kernels.funding_window(uid, amt, reg, N_REGIONS, self._scratch, self._seen)
         row[self._funding_cols] = funding
         sums = np.array(self._funding_window).sum(axis=0)
-        put("sovereign_funding_total", float(sums[0]))
-        put("hyperscaler_funding_total", float(sums[1]))
-        put("vendor_funding_total", float(sums[2]))
-        put("bankruptcies", float(st.bankruptcies))
-        put("acquisitions", float(st.acquisitions))
-        put("rounds_failed", float(st.rounds_failed))
+        row[col["sovereign_funding_total"]] = float(sums[0])
+        row[col["hyperscaler_funding_total"]] = float(sums[1])
+        row[col["vendor_funding_total"]] = float(sums[2])
+        row[col["bankruptcies"]] = float(st.bankruptcies)
+        row[col["acquisitions"]] = float(st.acquisitions)
+        row[col["rounds_failed"]] = float(st.rounds_failed)
 
-        put("max_training_flop", w.frontier_flop)
-        put("max_training_cost", w.frontier_cost)
-        put("n_labs_above_1e25", float(counts[3] + model.retired_above[0]))
-        put("n_labs_above_1e26", float(counts[4] + model.retired_above[1]))
+        row[col["max_training_flop"]] = w.frontier_flop
+        row[col["max_training_cost"]] = w.frontier_cost
+        row[col["n_labs_above_1e25"]] = float(counts[3] + model.retired_above[0])
+        row[col["n_labs_above_1e26"]] = float(counts[4] + model.retired_above[1])
 
         stock = (c.stock[: c.n] + c.leaked[: c.n]).sum(axis=1)
         by_loc = np.bincount(c.region[: c.n], weights=stock, minlength=N_REGIONS)
         total = by_loc.sum()
         row[self._region_cols["compute_share"]] = by_loc / total if total > 0 else 0.0
-        put("installed_h100e", float(total))
+        row[col["installed_h100e"]] = float(total)
         into_cn = st.cn_domestic_h100e + st.cn_imported_h100e + st.cn_leaked_h100e
-        put("cn_domestic_chip_share", st.cn_domestic_h100e / into_cn if into_cn > 0 else 0.0)
-        put("cn_chips_domestic_h100e", st.cn_domestic_h100e)
-        put("cn_chips_imported_h100e", st.cn_imported_h100e)
-        put("cn_chips_leaked_h100e", st.cn_leaked_h100e)
-        put("cn_chips_domestic_cards", st.cn_domestic_cards)
-        put("cn_chips_imported_cards", st.cn_imported_cards)
-        put("cn_chips_leaked_cards", st.cn_leaked_cards)
-        put("leaked_chips", st.cn_leaked_h100e)
+        row[col["cn_domestic_chip_share"]] = st.cn_domestic_h100e / into_cn if into_cn > 0 else 0.0
+        row[col["cn_chips_domestic_h100e"]] = st.cn_domestic_h100e
+        row[col["cn_chips_imported_h100e"]] = st.cn_imported_h100e
+        row[col["cn_chips_leaked_h100e"]] = st.cn_leaked_h100e
+        row[col["cn_chips_domestic_cards"]] = st.cn_domestic_cards
+        row[col["cn_chips_imported_cards"]] = st.cn_imported_cards
+        row[col["cn_chips_leaked_cards"]] = st.cn_leaked_cards
+        row[col["leaked_chips"]] = st.cn_leaked_h100e
         price = st.chip_spend * 1e9 / st.h100e_delivered if st.h100e_delivered > 0 else 0.0
         if self._price0 is None and price > 0:
             self._price0 = price
-        put("chip_price_index", 100.0 * price / self._price0 if self._price0 else 100.0)
+        row[col["chip_price_index"]] = 100.0 * price / self._price0 if self._price0 else 100.0
         nv = len(v.names)
         row[self._vendor_cols["vendor_revenue"]] = v.revenue[:nv]
         row[self._vendor_cols["vendor_cn_revenue"]] = v.revenue_cn[:nv]
@@ -337,26 +334,26 @@ class MetricRecorder:
         frontier[~np.isfinite(frontier)] = 0.0
         row[self._region_cols["frontier_capability"]] = frontier
         w.frontier_history.append(float(frontier.max()))
-        put("us_cn_gap_years", gap_years(frontier[US], frontier[CN], w.frontier_history))
+        row[col["us_cn_gap_years"]] = gap_years(frontier[US], frontier[CN], w.frontier_history)
 
         self._flows_window = [*self._flows_window, model.flows.region_flows.copy()][-ROLLING:]
         cross, modularity = kernels.network_metrics(
             np.array(self._flows_window), _BLOC_OF_REGION, len(BLOCS), CN_BLOC, WEST_BLOC
         )
-        put("cross_bloc_capital_share", cross)
-        put("network_modularity_bloc", modularity)
-        put("total_ai_revenue", st.total_revenue)
-        put("paid_share", st.paid_share)
-        put("leader_valuation", float(mark_max))
-        put("hyperscaler_capex", float(c.capex[: c.n].sum()))
+        row[col["cross_bloc_capital_share"]] = cross
+        row[col["network_modularity_bloc"]] = modularity
+        row[col["total_ai_revenue"]] = st.total_revenue
+        row[col["paid_share"]] = st.paid_share
+        row[col["leader_valuation"]] = float(mark_max)
+        row[col["hyperscaler_capex"]] = float(c.capex[: c.n].sum())
         open_c = hyperscaler.open_clouds(model) & (c.capacity[: c.n] > 0)
         lease = (
             average_price(c.price[: c.n][open_c], c.capacity[: c.n][open_c])
             if open_c.any()
             else 0.0
         )
-        put("lease_price_h100e_hour", float(lease) * 1e9 / (365.25 / 4 * 24))
-        put("training_utilisation", model.world.training_utilisation)
+        row[col["lease_price_h100e_hour"]] = float(lease) * 1e9 / (365.25 / 4 * 24)
+        row[col["training_utilisation"]] = model.world.training_utilisation
 
         self.values[model.t] = row
         self.quarters.append(model.quarter_index)
