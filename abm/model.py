@@ -451,6 +451,8 @@ class AIMarketModel(mesa.Model):
         rows = self.labs.add(count, names if names is not None else [""] * count)
         for key, value in fields.items():
             getattr(self.labs, key)[rows] = value
+        if "niche" in fields:  # the appeal of a niche never changes: exponentiated once
+            self.labs.niche_appeal[rows] = np.exp(self.labs.niche[rows])
         self.labs.entered[rows] = self.quarter_index
         if "ambition" not in fields:
             self.labs.ambition[rows] = self.ambition[self.labs.archetype[rows]]

@@ -65,6 +65,7 @@ class LabTable(Table):
             0.0,
         ),  # ceiling of its runs, share of the largest run a site allows
         "niche": (np.float64, 0, 0.0),  # application startups: log appeal of their niche
+        "niche_appeal": (np.float64, 0, 1.0),  # e^niche, set with the niche (add_labs)
         "cash": (np.float64, 0, 0.0),
         "credit": (np.float64, 0, 0.0),  # cloud credits, spendable only at the partner cloud
         "prepaid": (

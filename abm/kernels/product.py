@@ -109,7 +109,7 @@ def app_inputs(
     spend_cum: np.ndarray,
     share: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The alive application startups' rows, home markets, niche (log appeal), growth base
+    """The alive application startups' rows, home markets, niche appeal (e^niche), growth base
     ``spend_cum + 1e-3`` (USD B) and lock-in base ``1 + last share`` (column 0 of ``share``),
     for the caller to raise to their powers in numpy."""
     n = alive.size

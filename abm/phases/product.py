@@ -67,16 +67,16 @@ def run(model: AIMarketModel) -> None:
     sh = kernels.model_logit_shares(sellable, np.exp(exponent), lock**sl.lock_in)
     # Application segment, home market only: appeal = e^niche x growth spend^elasticity x
     # (1 + last share)^lock_in, split per market (compiled; the powers stay in numpy).
-    a, home, niche, growth, lock = kernels.app_inputs(
+    a, home, niche_appeal, growth, lock = kernels.app_inputs(
         alive,
         labs.archetype[:n],
         APP,
         labs.region[:n],
-        labs.niche[:n],
+        labs.niche_appeal[:n],
         labs.spend_cum[:n],
         labs.share[:n],
     )
-    appeal = np.exp(niche) * growth**sl.app_growth_elasticity
+    appeal = niche_appeal * growth**sl.app_growth_elasticity
     appeal *= lock**sl.lock_in
     rev_app, fees, rev_app_by_market, sa_by_market = kernels.app_market(
         appeal, a, home, w.demand_app, d.api_fee_share, labs.share
