@@ -94,6 +94,7 @@ def pre_money_values(
     ``contender_value_share x leader's market value x catch_up x pedigree / 3`` (``catch_up`` =
     10^-gap, aligned with ``model_rows``); times ``hype_factor`` on ``hype_rows``; at least 0.6x
     the last post-money; times ``haircut_factor`` on ``failed_rows`` (labs with failed rounds).
+    The three row lists are ascending and distinct.
     """
     n = base.size
     value = np.empty(n)
@@ -106,18 +107,23 @@ def pre_money_values(
         if is_model[i]:
             leader = maximum(leader, value[i])
     share = contender_value_share * leader
+    # One pass over the rows, the steps of each row in order (the row lists are ascending).
+    jm = jh = jf = 0
     for i in range(n):
-        if not is_model[i]:
-            value[i] = maximum(value[i], 0.0)
-    for j in range(model_rows.size):
-        i = model_rows[j]
-        value[i] = maximum(value[i], share * catch_up[j] * pedigree[i] / 3.0)
-    for j in range(hype_rows.size):
-        value[hype_rows[j]] *= hype_factor[j]
-    for i in range(n):
-        value[i] = maximum(value[i], 0.6 * valuation[i])
-    for j in range(failed_rows.size):
-        value[failed_rows[j]] *= haircut_factor[j]
+        v = value[i]
+        if is_model[i]:
+            v = maximum(v, share * catch_up[jm] * pedigree[i] / 3.0)
+            jm += 1
+        else:
+            v = maximum(v, 0.0)
+        if jh < hype_rows.size and hype_rows[jh] == i:
+            v *= hype_factor[jh]
+            jh += 1
+        v = maximum(v, 0.6 * valuation[i])
+        if jf < failed_rows.size and failed_rows[jf] == i:
+            v *= haircut_factor[jf]
+            jf += 1
+        value[i] = v
     return value
 
 
