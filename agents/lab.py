@@ -356,7 +356,7 @@ def pre_money(model: AIMarketModel) -> np.ndarray:
     market_growth = hist[-1] / hist[-5] if len(hist) >= 5 and hist[-5] > 0 else 1.0
     # Compiled: growth, base, and the rows of model labs, of those with a capability, and of
     # labs with failed rounds, in one pass.
-    growth, base, m, idx, failed = fundraising.growth_and_base(
+    market, own_rows, own_growth, base, m, idx, failed = fundraising.growth_and_base(
         labs.alive[:n],
         labs.archetype[:n],
         APP,
@@ -378,7 +378,9 @@ def pre_money(model: AIMarketModel) -> np.ndarray:
     haircut = (1.0 - s.failed_round_haircut) ** np.arange(int(failures.max(initial=0)) + 1)
     return fundraising.pre_money_values(
         base,
-        growth**s.growth_horizon_years,
+        float((market**s.growth_horizon_years)[0]),
+        own_rows,
+        own_growth**s.growth_horizon_years,
         float(s.revenue_multiple),
         m,
         10.0 ** (-gap),

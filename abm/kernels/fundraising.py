@@ -28,26 +28,32 @@ def growth_and_base(
     market_growth: float,
     growth_cap: float,
     credibility: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Growth investors extrapolate (the market's for model labs — alive labs whose archetype
     is not ``app`` — the lab's own revenue growth for the rest, clipped to [1, ``growth_cap``])
-    and the revenue base it applies to (USD B a quarter): its revenue plus ``credibility`` (in
-    [0, 1]) of what its users' use is worth beyond it, not yet paid for; at ``credibility`` 1
-    the larger of use and revenue. Shapes (n,).
+    and the revenue base it applies to (USD B a quarter, shape (n,)): its revenue plus
+    ``credibility`` (in [0, 1]) of what its users' use is worth beyond it, not yet paid for;
+    at ``credibility`` 1 the larger of use and revenue.
+
+    The growth comes back as the market's (clipped, a 1-element array) and, for the other rows
+    whose growth is not exactly 1, their rows (ascending) and growth — the values the caller
+    raises to the horizon's power in numpy.
 
     Also the rows, ascending, of the model labs, of the model labs with a finite capability,
     and of the labs with failed rounds (``failed != 0``)."""
     n = revenue.size
-    growth = np.empty(n)
     base = np.empty(n)
+    # The growth of rows whose factor is neither the market's nor 1 (then exactly 1, as numpy's
+    # power of 1 is): only these are raised to the horizon's power.
+    own_rows = np.empty(n, dtype=np.int64)
+    own_growth = np.empty(n)
     model_rows = np.empty(n, dtype=np.int64)
     capable_rows = np.empty(n, dtype=np.int64)
     failed_rows = np.empty(n, dtype=np.int64)
-    n_model = n_capable = n_failed = 0
+    n_own = n_model = n_capable = n_failed = 0
     for i in range(n):
         model_lab = alive[i] and archetype[i] != app
         if model_lab:
-            g = market_growth
             model_rows[n_model] = i
             n_model += 1
             if np.isfinite(capability[i]):
@@ -55,6 +61,11 @@ def growth_and_base(
                 n_capable += 1
         else:
             g = revenue[i] / revenue_year_ago[i] if revenue_year_ago[i] > 1e-6 else 1.0
+            g = minimum(maximum(g, 1.0), growth_cap)
+            if g != 1.0:
+                own_rows[n_own] = i
+                own_growth[n_own] = g
+                n_own += 1
         if failed[i] != 0:
             failed_rows[n_failed] = i
             n_failed += 1
@@ -62,9 +73,12 @@ def growth_and_base(
             base[i] = maximum(potential_revenue[i], revenue[i])
         else:
             base[i] = revenue[i] + credibility * maximum(potential_revenue[i] - revenue[i], 0.0)
-        growth[i] = minimum(maximum(g, 1.0), growth_cap)
+    market = np.empty(1)
+    market[0] = minimum(maximum(market_growth, 1.0), growth_cap)
     return (
-        growth,
+        market,
+        own_rows[:n_own],
+        own_growth[:n_own],
         base,
         model_rows[:n_model],
         capable_rows[:n_capable],
@@ -75,7 +89,9 @@ def growth_and_base(
 @kernel
 def pre_money_values(
     base: np.ndarray,
-    growth_factor: np.ndarray,
+    market_factor: float,
+    own_rows: np.ndarray,
+    own_factor: np.ndarray,
     revenue_multiple: float,
     model_rows: np.ndarray,
     catch_up: np.ndarray,
@@ -89,8 +105,8 @@ def pre_money_values(
 ) -> np.ndarray:
     """Pre-money value of every lab row, USD B.
 
-    Market value ``4 x base x revenue_multiple x growth_factor`` (``growth_factor`` = growth to
-    the horizon's power); for ``model_rows`` at least the capability value
+    Market value ``4 x base x revenue_multiple x growth factor`` (growth to the horizon's power:
+    ``market_factor`` for model labs, ``own_factor`` on ``own_rows`` (ascending), else 1); for ``model_rows`` at least the capability value
     ``contender_value_share x leader's market value x catch_up x pedigree / 3`` (``catch_up`` =
     10^-gap, aligned with ``model_rows``); times ``hype_factor`` on ``hype_rows``; at least 0.6x
     the last post-money; times ``haircut_factor`` on ``failed_rows`` (labs with failed rounds).
@@ -102,8 +118,16 @@ def pre_money_values(
     for i in model_rows:
         is_model[i] = True
     leader = 0.0
+    j = 0
     for i in range(n):
-        value[i] = 4.0 * base[i] * revenue_multiple * growth_factor[i]
+        if is_model[i]:
+            factor = market_factor
+        elif j < own_rows.size and own_rows[j] == i:
+            factor = own_factor[j]
+            j += 1
+        else:
+            factor = 1.0
+        value[i] = 4.0 * base[i] * revenue_multiple * factor
         if is_model[i]:
             leader = maximum(leader, value[i])
     share = contender_value_share * leader
