@@ -314,25 +314,28 @@ def progress_runs(
         w.flop_per_h100e_quarter,
         s.run_quarters,
     )
-    flop = labs.run_done[done].copy()
-    cost = labs.run_cost[done].copy()
-    cap = np.log10(flop) + labs.algo[done]
-    better = flop > labs.best_flop[done]
-    labs.best_cost[done] = np.where(better, cost, labs.best_cost[done])
-    labs.best_flop[done] = np.maximum(labs.best_flop[done], flop)
-    labs.capability[done] = np.maximum(labs.capability[done], cap)
-    labs.last_flop[done] = flop
-    opened = done[labs.open_weight[done]]
-    if opened.size:
-        w.open_algo = max(w.open_algo, float(labs.algo[opened].max()))
-    if done.size:
-        top = int(np.argmax(flop))
-        if flop[top] > w.frontier_flop:
-            w.frontier_flop = float(flop[top])
-            w.frontier_cost = float(cost[top])
-    labs.run_target[ended] = 0.0
-    labs.run_done[ended] = 0.0
-    labs.run_age[ended] = 0
+    # Compiled: completed runs become models, ended runs are cleared; the logarithm stays in
+    # numpy.
+    flop, cost, open_best, top = compute_kernels.finish_runs(
+        done,
+        ended,
+        np.log10(labs.run_done[done]),
+        labs.run_target,
+        labs.run_done,
+        labs.run_cost,
+        labs.run_age,
+        labs.algo,
+        labs.best_flop,
+        labs.best_cost,
+        labs.capability,
+        labs.last_flop,
+        labs.open_weight,
+    )
+    if open_best > -np.inf:
+        w.open_algo = max(w.open_algo, float(open_best))
+    if top >= 0 and flop[top] > w.frontier_flop:
+        w.frontier_flop = float(flop[top])
+        w.frontier_cost = float(cost[top])
     return done, flop, cost
 
 

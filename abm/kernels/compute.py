@@ -839,3 +839,55 @@ def contracts(
         planned = minimum(flop[j] * overhead_factor / flop_per_h100e_quarter / cycle, affordable)
         per_quarter = (train_req[i] if run_target[i] > 0 else planned) + inf_req[i]
         contracted[partner[i]] += per_quarter
+
+
+@kernel
+def finish_runs(
+    done: np.ndarray,
+    ended: np.ndarray,
+    log10_flop: np.ndarray,
+    run_target: np.ndarray,
+    run_done: np.ndarray,
+    run_cost: np.ndarray,
+    run_age: np.ndarray,
+    algo: np.ndarray,
+    best_flop: np.ndarray,
+    best_cost: np.ndarray,
+    capability: np.ndarray,
+    last_flop: np.ndarray,
+    open_weight: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, float, int]:
+    """Completed runs (``done``) become the labs' models; ended runs (``ended``) are cleared.
+
+    A completed run of more FLOP than the lab's best sets its best run and its cost; its
+    capability is at least log10 FLOP (``log10_flop``, numpy's, aligned with ``done``) plus the
+    lab's algorithmic efficiency. Returns the completed runs' FLOP and cost (USD B), the best
+    algorithmic efficiency among open-weight labs that released (-inf if none) and the
+    position of the largest run (the first if tied; -1 if none)."""
+    k = done.size
+    flop = np.empty(k)
+    cost = np.empty(k)
+    open_best = -np.inf
+    any_open = False
+    top = -1
+    for j in range(k):
+        i = done[j]
+        flop[j] = run_done[i]
+        cost[j] = run_cost[i]
+        cap = log10_flop[j] + algo[i]
+        if flop[j] > best_flop[i]:
+            best_cost[i] = cost[j]
+        best_flop[i] = maximum(best_flop[i], flop[j])
+        capability[i] = maximum(capability[i], cap)
+        last_flop[i] = flop[j]
+        if open_weight[i]:
+            open_best = algo[i] if not any_open else maximum(open_best, algo[i])
+            any_open = True
+        if top < 0 or flop[j] > flop[top]:
+            top = j
+    for j in range(ended.size):
+        i = ended[j]
+        run_target[i] = 0.0
+        run_done[i] = 0.0
+        run_age[i] = 0
+    return flop, cost, open_best, top

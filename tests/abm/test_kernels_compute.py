@@ -573,3 +573,59 @@ def test_expected_prices_match_numpy(seed, n, nh):
     assert np.array_equal(got_pools, np.stack(pools)) and np.array_equal(got_cn, is_cn_lab)
     assert got_price.tolist() == pool_price
     assert lease.tobytes() == want_lease.tobytes()
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_finish_runs_matches_numpy(seed):
+    """Completed and ended runs as ``progress_runs`` booked them in numpy (commit 2c8e2ca)."""
+    rng = np.random.default_rng(seed)
+    n = 300
+    cols = {
+        "run_target": rng.lognormal(55.0, 2.0, n),
+        "run_done": np.round(rng.lognormal(55.0, 2.0, n), -20),  # ties for the largest run
+        "run_cost": rng.lognormal(0.0, 1.0, n),
+        "run_age": rng.integers(0, 5, n).astype(np.int16),
+        "algo": rng.normal(0.0, 0.5, n),
+        "best_flop": rng.lognormal(55.0, 2.0, n) * (rng.random(n) < 0.7),
+        "best_cost": rng.lognormal(0.0, 1.0, n),
+        "capability": np.where(rng.random(n) < 0.3, -np.inf, rng.normal(25.0, 1.0, n)),
+        "last_flop": rng.lognormal(55.0, 2.0, n),
+    }
+    open_weight = rng.random(n) < 0.3
+    done = np.sort(rng.choice(n, 40, replace=False))
+    ended = np.sort(np.concatenate([done[:25], rng.choice(n, 10, replace=False)]))
+    ended = np.unique(ended)
+    want = {k: v.copy() for k, v in cols.items()}
+    flop = want["run_done"][done].copy()
+    cost = want["run_cost"][done].copy()
+    cap = np.log10(flop) + want["algo"][done]
+    better = flop > want["best_flop"][done]
+    want["best_cost"][done] = np.where(better, cost, want["best_cost"][done])
+    want["best_flop"][done] = np.maximum(want["best_flop"][done], flop)
+    want["capability"][done] = np.maximum(want["capability"][done], cap)
+    want["last_flop"][done] = flop
+    opened = done[open_weight[done]]
+    want_open = float(want["algo"][opened].max()) if opened.size else -np.inf
+    want_top = int(np.argmax(flop))
+    want["run_target"][ended] = 0.0
+    want["run_done"][ended] = 0.0
+    want["run_age"][ended] = 0
+    got_flop, got_cost, got_open, got_top = kernels.finish_runs(
+        done,
+        ended,
+        np.log10(cols["run_done"][done]),
+        cols["run_target"],
+        cols["run_done"],
+        cols["run_cost"],
+        cols["run_age"],
+        cols["algo"],
+        cols["best_flop"],
+        cols["best_cost"],
+        cols["capability"],
+        cols["last_flop"],
+        open_weight,
+    )
+    assert got_flop.tobytes() == flop.tobytes() and got_cost.tobytes() == cost.tobytes()
+    assert got_open == want_open and got_top == want_top
+    for key, value in want.items():
+        assert cols[key].tobytes() == value.tobytes(), key
