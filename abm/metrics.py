@@ -16,9 +16,7 @@ import polars as pl
 
 from abm.calendar import quarter_label
 from abm.kernels import metrics as kernels
-from abm.markets.compute import average_price
 from abm.regions import BLOC_OF_REGION, BLOCS, CN, CN_BLOC, N_REGIONS, REGIONS, US, WEST_BLOC
-from agents import hyperscaler
 from agents.lab import APP
 
 _BLOC_OF_REGION = np.array(BLOC_OF_REGION, dtype=np.int64)
@@ -307,9 +305,19 @@ class MetricRecorder:
         row[col["n_labs_above_1e25"]] = float(counts[3] + model.retired_above[0])
         row[col["n_labs_above_1e26"]] = float(counts[4] + model.retired_above[1])
 
-        stock = (c.stock[: c.n] + c.leaked[: c.n]).sum(axis=1)
-        by_loc = np.bincount(c.region[: c.n], weights=stock, minlength=N_REGIONS)
-        total = by_loc.sum()
+        # Compiled: installed H100e by region, capex, the open clouds' lease price.
+        by_loc, total, capex, lease = kernels.cloud_metrics(
+            c.stock[: c.n],
+            c.leaked[: c.n],
+            c.region[: c.n],
+            N_REGIONS,
+            c.capex[: c.n],
+            c.alive[: c.n],
+            c.captive[: c.n],
+            c.public[: c.n],
+            c.capacity[: c.n],
+            c.price[: c.n],
+        )
         row[self._region_cols["compute_share"]] = by_loc / total if total > 0 else 0.0
         row[col["installed_h100e"]] = float(total)
         into_cn = st.cn_domestic_h100e + st.cn_imported_h100e + st.cn_leaked_h100e
@@ -345,13 +353,7 @@ class MetricRecorder:
         row[col["total_ai_revenue"]] = st.total_revenue
         row[col["paid_share"]] = st.paid_share
         row[col["leader_valuation"]] = float(mark_max)
-        row[col["hyperscaler_capex"]] = float(c.capex[: c.n].sum())
-        open_c = hyperscaler.open_clouds(model) & (c.capacity[: c.n] > 0)
-        lease = (
-            average_price(c.price[: c.n][open_c], c.capacity[: c.n][open_c])
-            if open_c.any()
-            else 0.0
-        )
+        row[col["hyperscaler_capex"]] = capex
         row[col["lease_price_h100e_hour"]] = float(lease) * 1e9 / (365.25 / 4 * 24)
         row[col["training_utilisation"]] = model.world.training_utilisation
 

@@ -285,3 +285,38 @@ def network_metrics(
         d = total(sym[a]) / (2.0 * m)
         terms[a] = bloc[a, a] / m - d * d
     return cross, total(terms)
+
+
+@kernel
+def cloud_metrics(
+    stock: np.ndarray,
+    leaked: np.ndarray,
+    region: np.ndarray,
+    n_regions: int,
+    capex: np.ndarray,
+    alive: np.ndarray,
+    captive: np.ndarray,
+    public: np.ndarray,
+    capacity: np.ndarray,
+    price: np.ndarray,
+) -> tuple[np.ndarray, float, float, float]:
+    """The clouds' metrics, each sum in numpy's order: raw H100e installed (licensed and
+    grey) by region of location and in all, capex (USD B), and the capacity-weighted lease
+    price of the open clouds with capacity (USD B per useful H100e-quarter; 0 if none)."""
+    n_h, n_v = stock.shape
+    row = np.empty(n_v)
+    by_region = np.zeros(n_regions)
+    for h in range(n_h):
+        for v in range(n_v):
+            row[v] = stock[h, v] + leaked[h, v]
+        by_region[region[h]] += total(row)
+    weighted = np.empty(n_h)
+    cap = np.empty(n_h)
+    k = 0
+    for h in range(n_h):
+        if alive[h] and not captive[h] and not public[h] and capacity[h] > 0:
+            weighted[k] = price[h] * capacity[h]
+            cap[k] = capacity[h]
+            k += 1
+    lease = total(weighted[:k]) / total(cap[:k]) if k else 0.0
+    return by_region, total(by_region), total(capex), lease

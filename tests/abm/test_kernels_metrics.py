@@ -130,3 +130,25 @@ def test_network_metrics_match_numpy(seed, quarters, zeros):
     )
     assert cross == cross_bloc_share(flows)
     assert modularity == bloc_modularity(to_bloc_matrix(flows))
+
+
+def test_cloud_metrics_match_numpy():
+    """Installed H100e by region, capex and the open clouds' lease price as ``record``
+    computed them in numpy (commit fec7e92)."""
+    from abm.markets.compute import average_price
+
+    rng = np.random.default_rng(9)
+    n_h, n_v = 40, 11
+    stock, leaked = rng.lognormal(8.0, 2.0, (n_h, n_v)), rng.lognormal(5.0, 2.0, (n_h, n_v))
+    region = rng.integers(0, 5, n_h).astype(np.int8)
+    capex, price = rng.lognormal(0.0, 1.0, n_h), rng.lognormal(-13.0, 0.3, n_h)
+    alive, captive, public = rng.random(n_h) < 0.9, rng.random(n_h) < 0.2, rng.random(n_h) < 0.1
+    capacity = rng.lognormal(8.0, 2.0, n_h) * (rng.random(n_h) < 0.8)
+    by_loc = np.bincount(region, weights=(stock + leaked).sum(axis=1), minlength=5)
+    open_c = alive & ~captive & ~public & (capacity > 0)
+    lease = average_price(price[open_c], capacity[open_c]) if open_c.any() else 0.0
+    got = metrics.cloud_metrics(
+        stock, leaked, region, 5, capex, alive, captive, public, capacity, price
+    )
+    assert got[0].tobytes() == by_loc.tobytes()
+    assert (got[1], got[2], got[3]) == (by_loc.sum(), capex.sum(), lease)
