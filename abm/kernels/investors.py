@@ -230,3 +230,15 @@ def strategic_members(
             vendors[j] = i
             j += 1
     return sov[:k], clouds[:m], vendors[:j]
+
+
+@kernel
+def first_open_cloud(
+    region: np.ndarray, alive: np.ndarray, captive: np.ndarray, public: np.ndarray, home: int
+) -> int:
+    """Row of the first open cloud (alive, not captive, not public) in region ``home``; -1 if
+    there is none."""
+    for h in range(region.size):
+        if alive[h] and not captive[h] and not public[h] and region[h] == home:
+            return h
+    return -1

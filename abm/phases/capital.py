@@ -24,7 +24,7 @@ from abm.markets.capital import (
 )
 from abm.network import EQUITY
 from abm.regions import BLOC_OF_REGION, GULF
-from agents import hyperscaler, lab
+from agents import lab
 from agents.lab import APP, BIGTECH
 from agents.sovereign_fund import LABS
 
@@ -328,7 +328,9 @@ def _apply(
     # centres at home (their region's cloud); labs are credited — clouds pay in credits,
     # everyone else in cash — and issue new shares at the round's price; closed rounds set
     # the post-money valuation, and application startups hire for the round they raised.
-    home = np.flatnonzero(hyperscaler.open_clouds(model) & (c.region[: c.n] == GULF))
+    home = investor_kernels.first_open_cloud(
+        c.region[: c.n], c.alive[: c.n], c.captive[: c.n], c.public[: c.n], GULF
+    )
     lab_rows, tied, to_lab, new_shares, totals = kernels.settle_rounds(
         inv,
         k,
@@ -341,7 +343,7 @@ def _apply(
         labs.region,
         labs.archetype,
         float(s.investors.dc_tie_share),
-        bool(home.size),
+        home >= 0,
         GULF,
         SOVEREIGN,
         CLOUD,
@@ -360,16 +362,17 @@ def _apply(
     )
     tied_total, vc_amt, sovereign_amt, cloud_amt, vendor_amt = totals.tolist()
     if tied_total > 0:
-        c.cash[home[0]] += tied_total
-        sel = tied > 0
-        model.flows.log(
+        c.cash[home] += tied_total
+        model.flows.log_rows(
             q,
             EQUITY,
-            model.investor_uid[inv[sel]],
-            np.full(int(sel.sum()), c.uid[home[0]]),
-            tied[sel],
-            inv_region[inv[sel]],
-            np.full(int(sel.sum()), GULF),
+            model.investor_uid,
+            inv,
+            c.uid,
+            np.full(inv.size, home),
+            tied,
+            inv_region,
+            c.region,
         )
 
     # A lab's first cloud investor becomes its compute partner. Where several clouds join the

@@ -42,7 +42,7 @@ def run(model: AIMarketModel) -> None:
     # Compact when a quarter of the rows are dead: every full-table pass pays for them.
     if (
         model.labs.n > COMPACT_MIN_ROWS
-        and (~model.labs.alive[: model.labs.n]).sum() > model.labs.n // 4
+        and model.labs.n - np.count_nonzero(model.labs.alive[: model.labs.n]) > model.labs.n // 4
     ):
         model.compact_labs()
 
