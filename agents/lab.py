@@ -373,8 +373,8 @@ def pre_money(model: AIMarketModel) -> np.ndarray:
         float(w.paid_share**s.conversion_learning),
     )
     # Capability value (model labs only): 10^-gap, gap in orders of magnitude behind the largest run.
-    best = np.maximum(np.maximum(labs.best_flop[m], labs.run_done[m]), 1.0)
-    gap = np.clip(np.log10(max(w.frontier_flop, 1.0)) - np.log10(best), 0.0, 4.0)
+    best = fundraising.best_runs(m, labs.best_flop, labs.run_done)
+    minus_gap = fundraising.minus_gaps(float(np.log10(max(w.frontier_flop, 1.0))), np.log10(best))
     # Each failed round cuts the price: (1 - haircut)^failures, read from a table of the
     # powers (the same numpy powers, computed once per count rather than once per lab).
     failures = labs.failed[failed]
@@ -386,7 +386,7 @@ def pre_money(model: AIMarketModel) -> np.ndarray:
         own_growth**s.growth_horizon_years,
         float(s.revenue_multiple),
         m,
-        10.0 ** (-gap),
+        10.0**minus_gap,
         labs.pedigree[:n],
         float(s.contender_value_share),
         idx,
@@ -491,7 +491,14 @@ def deal_score(model: AIMarketModel, rows: np.ndarray) -> np.ndarray:
         labs.pedigree,
         labs.ask_pre,
     )
-    gap = np.clip(np.log10(max(w.frontier_flop, 1.0)) - np.log10(best), 0.0, 4.0)
     return fundraising.deal_score_sum(
-        rows, np.log(ped), np.log(growth), np.log10(size), gap, labs.archetype, APP, labs.niche
+        rows,
+        np.log(ped),
+        np.log(growth),
+        np.log10(size),
+        float(np.log10(max(w.frontier_flop, 1.0))),
+        np.log10(best),
+        labs.archetype,
+        APP,
+        labs.niche,
     )

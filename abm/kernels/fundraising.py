@@ -300,19 +300,22 @@ def deal_score_sum(
     log_pedigree: np.ndarray,
     log_growth: np.ndarray,
     log10_size: np.ndarray,
-    gap: np.ndarray,
+    log10_frontier: float,
+    log10_best: np.ndarray,
     archetype: np.ndarray,
     app: int,
     niche: np.ndarray,
 ) -> np.ndarray:
     """Sum the deal score's terms in :func:`agents.lab.deal_score`'s order: team, momentum,
-    scale (a quarter of log10 size), then capability for model labs (1 - gap / 2) or niche
-    appeal for application startups (niche / 2)."""
+    scale (a quarter of log10 size), then capability for model labs (1 - gap / 2, the gap in
+    orders of magnitude behind the largest run, ``log10_frontier - log10_best`` clipped to
+    [0, 4]) or niche appeal for application startups (niche / 2)."""
     n = rows.size
     out = np.empty(n)
     for j in range(n):
         i = rows[j]
-        last = 1.0 - 0.5 * gap[j] if archetype[i] != app else niche[i] * 0.5
+        gap = minimum(maximum(log10_frontier - log10_best[j], 0.0), 4.0)
+        last = 1.0 - 0.5 * gap if archetype[i] != app else niche[i] * 0.5
         out[j] = log_pedigree[j] + log_growth[j] + 0.25 * log10_size[j] + last
     return out
 
@@ -371,3 +374,23 @@ def next_run_flop_of(
     ceiling = ambition * max_run_flop
     step = maximum(run_multiple * last_flop, frontier_fraction * ceiling)
     return maximum(minimum(step, ceiling), entry_run_flop)
+
+
+@kernel
+def best_runs(rows: np.ndarray, best_flop: np.ndarray, run_done: np.ndarray) -> np.ndarray:
+    """For ``rows``: the larger of the best run and the run in progress, at least 1 FLOP."""
+    out = np.empty(rows.size)
+    for j in range(rows.size):
+        i = rows[j]
+        out[j] = maximum(maximum(best_flop[i], run_done[i]), 1.0)
+    return out
+
+
+@kernel
+def minus_gaps(log10_frontier: float, log10_best: np.ndarray) -> np.ndarray:
+    """Minus the gap behind the largest run, in orders of magnitude clipped to [0, 4]:
+    ``-np.clip(log10_frontier - log10_best, 0.0, 4.0)``."""
+    out = np.empty(log10_best.size)
+    for j in range(log10_best.size):
+        out[j] = -minimum(maximum(log10_frontier - log10_best[j], 0.0), 4.0)
+    return out
