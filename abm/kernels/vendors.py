@@ -50,8 +50,9 @@ def support(
     ``backs_vendors``) and with a budget invests its budget in its region's eligible vendors the same way, from its dry
     powder. ``subsidy`` is reset and then holds what each vendor received.
 
-    Returns the sovereign investments as flows: each backing fund's row and the number of its
-    targets (in order), and the targets' vendor rows and amounts laid end to end.
+    Returns the sovereign investments as flows: each backing fund's row, the number of its
+    targets (in order) and what it spent (summed in numpy's order), and the targets' vendor
+    rows and amounts laid end to end.
     """
     nv = eligible.size
     for i in range(nv):
@@ -85,6 +86,7 @@ def support(
             n_backers += 1
     funds = np.empty(n_backers, np.int64)
     counts = np.zeros(n_backers, np.int64)
+    spent_by = np.empty(n_backers)
     targets = np.empty(n_backers * nv, np.int64)
     amounts = np.empty(n_backers * nv)
     m = 0
@@ -115,8 +117,9 @@ def support(
             m += 1
         funds[f] = b
         counts[f] = k
+        spent_by[f] = spent
         f += 1
-    return funds[:f], counts[:f], targets[:m], amounts[:m]
+    return funds[:f], counts[:f], spent_by[:f], targets[:m], amounts[:m]
 
 
 @kernel

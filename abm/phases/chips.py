@@ -16,7 +16,6 @@ import numpy as np
 
 from abm.catalogue import CHINA_ONLY, DOMESTIC, OWNER_ONLY
 from abm.kernels import chips as kernels
-from abm.kernels import total
 from abm.kernels import vendors as vendor_kernels
 from abm.ledger import ACCOUNT_INDEX
 from abm.markets.chips import CONTROLLED
@@ -39,7 +38,7 @@ def support_vendors(model: AIMarketModel, home_grown: np.ndarray) -> None:
     """
     v, sf = model.vendors, model.sovereigns
     nv, ns = v.n, sf.n
-    funds, counts, targets, amounts = vendor_kernels.support(
+    funds, counts, spent, targets, amounts = vendor_kernels.support(
         home_grown,
         v.region[:nv],
         v.capacity[:nv],
@@ -57,19 +56,20 @@ def support_vendors(model: AIMarketModel, home_grown: np.ndarray) -> None:
         ACCOUNT_INDEX["states"],
     )
     start = 0
-    for row, k in zip(funds.tolist(), counts.tolist(), strict=True):
-        t, amount = targets[start : start + k], amounts[start : start + k]
-        start += k
-        model.stats.sovereign_funding += float(total(amount))
-        model.flows.log(
+    for row, k, paid in zip(funds.tolist(), counts.tolist(), spent.tolist(), strict=True):
+        model.stats.sovereign_funding += paid
+        model.flows.log_rows(
             model.quarter_index,
             EQUITY,
-            np.full(k, sf.uid[row]),
-            v.uid[t],
-            amount,
-            np.full(k, sf.region[row]),
-            v.region[t],
+            sf.uid,
+            np.full(k, row),
+            v.uid,
+            targets[start : start + k],
+            amounts[start : start + k],
+            sf.region,
+            v.region,
         )
+        start += k
 
 
 def run(model: AIMarketModel) -> None:
