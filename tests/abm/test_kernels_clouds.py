@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from lockstep import assert_lockstep
 
-from abm import AIMarketModel, load_scenario
+from abm import AIMarketModel
 from abm.kernels import matvec
 from abm.markets.compute import lease_price
 from abm.units import FLOP_PER_H100E_QUARTER, TRAINING_UTILISATION
@@ -109,36 +110,19 @@ def reference_operate(model: AIMarketModel) -> None:
     c.pipeline[:n, -1] = 0.0
 
 
-def _state(model: AIMarketModel) -> dict[str, bytes]:
-    out = {}
-    for name in ("clouds", "labs", "vendors"):
-        table = getattr(model, name)
-        for field in table._all_fields():
-            out[f"{name}.{field}"] = np.asarray(getattr(table, field)).tobytes()
-    out["ledger"] = model.ledger.outflow.tobytes() + model.ledger.inflow.tobytes()
-    out["world"] = repr(
-        (model.world.training_utilisation, model.world.flop_per_h100e_quarter)
-    ).encode()
-    out["rng"] = repr(model.rng.bit_generator.state).encode()
-    return out
-
-
 @pytest.mark.parametrize(
     ("preset", "seed", "quarters"),
     [("baseline", 1, 32), ("no_export_controls", 2, 16), ("strict_export_controls", 3, 16)],
 )
 def test_clouds_match_numpy(monkeypatch, preset, seed, quarters):
-    new = AIMarketModel(load_scenario(preset), rng=seed)
-    ref = AIMarketModel(load_scenario(preset), rng=seed)
-    for _ in range(quarters):
-        new.step()
-        with monkeypatch.context() as patch:
-            patch.setattr(
-                hyperscaler, "set_training_utilisation", reference_set_training_utilisation
-            )
-            patch.setattr(hyperscaler, "set_prices", reference_set_prices)
-            patch.setattr(hyperscaler, "operate", reference_operate)
-            ref.step()
-        a, b = _state(new), _state(ref)
-        for key in b:
-            assert a[key] == b[key], (key, new.quarter)
+    assert_lockstep(
+        monkeypatch,
+        preset,
+        seed,
+        quarters,
+        [
+            (hyperscaler, "set_training_utilisation", reference_set_training_utilisation),
+            (hyperscaler, "set_prices", reference_set_prices),
+            (hyperscaler, "operate", reference_operate),
+        ],
+    )

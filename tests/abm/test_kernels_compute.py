@@ -6,10 +6,12 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from lockstep import assert_lockstep
 
 from abm import AIMarketModel, load_scenario
 from abm.kernels import compute as kernels
 from abm.markets.compute import clear_spot
+from abm.phases import compute
 from agents import lab
 from agents.lab import BIGTECH, CHALLENGER, CHAMPION
 
@@ -481,33 +483,12 @@ def _fund_labs_numpy(model: AIMarketModel) -> None:
             model.ledger.money_in("states", float(grant.sum()))
 
 
-def _lab_state(model):
-    out = {}
-    for name in ("labs", "clouds"):
-        table = getattr(model, name)
-        for field in table._all_fields():
-            out[f"{name}.{field}"] = np.asarray(getattr(table, field)).tobytes()
-    out["ledger"] = model.ledger.inflow.tobytes()
-    return out
-
-
 @pytest.mark.parametrize(
     ("preset", "seed", "quarters"), [("baseline", 1, 28), ("china_subsidy_push", 2, 16)]
 )
 def test_fund_labs_matches_numpy(monkeypatch, preset, seed, quarters):
     """Parents', patrons' and states' funding (numpy version at commit ce95222), in lockstep."""
-    from abm.phases import compute
-
-    new = AIMarketModel(load_scenario(preset), rng=seed)
-    ref = AIMarketModel(load_scenario(preset), rng=seed)
-    for _ in range(quarters):
-        new.step()
-        with monkeypatch.context() as patch:
-            patch.setattr(compute, "fund_labs", _fund_labs_numpy)
-            ref.step()
-        a, b = _lab_state(new), _lab_state(ref)
-        for key in b:
-            assert a[key] == b[key], (key, new.quarter)
+    assert_lockstep(monkeypatch, preset, seed, quarters, [(compute, "fund_labs", _fund_labs_numpy)])
 
 
 @pytest.mark.parametrize(("preset", "seed"), [("baseline", 1), ("no_export_controls", 4)])

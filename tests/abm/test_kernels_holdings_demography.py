@@ -3,14 +3,13 @@ replaced gave. The references below are that numpy code as it was at commit 7020
 
 from __future__ import annotations
 
-import pickle
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from lockstep import assert_lockstep
 
-from abm import AIMarketModel, load_scenario
+from abm import AIMarketModel
 from abm.holdings import Holdings
 from abm.kernels import demography
 from abm.phases import demography as demography_phase
@@ -304,34 +303,19 @@ def reference_acquisitions(model: AIMarketModel, targets: np.ndarray) -> np.ndar
     return t_rows
 
 
-def _everything(model):
-    out = {}
-    for name in ("labs", "clouds", "funds", "sovereigns"):
-        table = getattr(model, name)
-        for field in table._all_fields():
-            out[f"{name}.{field}"] = np.asarray(getattr(table, field)).tobytes()
-    out["ledger"] = model.ledger.inflow.tobytes() + model.ledger.outflow.tobytes()
-    out["events"] = pickle.dumps(model.event_log._chunks)
-    out["rng"] = repr(model.rng.bit_generator.state).encode()
-    return out
-
-
 @pytest.mark.parametrize(
     ("preset", "seed", "quarters"),
     [("baseline", 1, 40), ("strict_antitrust", 2, 40), ("merger_control", 3, 32)],
 )
 def test_distressed_sales_match_numpy(monkeypatch, preset, seed, quarters):
     """``_acquisitions`` against its numpy version (commit 4c43fd9), in lockstep."""
-    new = AIMarketModel(load_scenario(preset), rng=seed)
-    ref = AIMarketModel(load_scenario(preset), rng=seed)
-    for _ in range(quarters):
-        new.step()
-        with monkeypatch.context() as patch:
-            patch.setattr(demography_phase, "_acquisitions", reference_acquisitions)
-            ref.step()
-        a, b = _everything(new), _everything(ref)
-        for key in b:
-            assert a[key] == b[key], (key, new.quarter)
+    assert_lockstep(
+        monkeypatch,
+        preset,
+        seed,
+        quarters,
+        [(demography_phase, "_acquisitions", reference_acquisitions)],
+    )
 
 
 def reference_strategic_acquisitions(model: AIMarketModel) -> None:
@@ -404,15 +388,10 @@ def reference_strategic_acquisitions(model: AIMarketModel) -> None:
 )
 def test_challenger_acquisitions_match_numpy(monkeypatch, preset, seed, quarters):
     """``_strategic_acquisitions`` against its numpy version (commit 67198a4), in lockstep."""
-    new = AIMarketModel(load_scenario(preset), rng=seed)
-    ref = AIMarketModel(load_scenario(preset), rng=seed)
-    for _ in range(quarters):
-        new.step()
-        with monkeypatch.context() as patch:
-            patch.setattr(
-                demography_phase, "_strategic_acquisitions", reference_strategic_acquisitions
-            )
-            ref.step()
-        a, b = _everything(new), _everything(ref)
-        for key in b:
-            assert a[key] == b[key], (key, new.quarter)
+    assert_lockstep(
+        monkeypatch,
+        preset,
+        seed,
+        quarters,
+        [(demography_phase, "_strategic_acquisitions", reference_strategic_acquisitions)],
+    )

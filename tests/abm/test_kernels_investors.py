@@ -13,11 +13,13 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from lockstep import assert_lockstep
 
-from abm import AIMarketModel, load_scenario
+from abm import AIMarketModel
 from abm.kernels import investors as kernels
 from abm.phases import capital
 from abm.phases.capital import CLOUD, SOVEREIGN, VC, VENDOR
+from agents import venture_fund
 from agents.sovereign_fund import LABS
 
 
@@ -78,35 +80,21 @@ def reference_investor_budget(model: AIMarketModel) -> tuple[np.ndarray, np.ndar
     return budget, region, kind
 
 
-def _state(model: AIMarketModel) -> dict[str, bytes]:
-    out = {}
-    for name in ("funds", "sovereigns", "clouds", "vendors", "labs"):
-        table = getattr(model, name)
-        for field in table._all_fields():
-            out[f"{name}.{field}"] = np.asarray(getattr(table, field)).tobytes()
-    h = model.holdings
-    out["holdings"] = h.shares[: h.n].tobytes() + h.investor[: h.n].tobytes()
-    out["ledger"] = model.ledger.outflow.tobytes() + model.ledger.inflow.tobytes()
-    out["rng"] = repr(model.rng.bit_generator.state).encode()
-    return out
-
-
 @pytest.mark.parametrize(
     ("preset", "seed", "quarters"),
     [("baseline", 1, 32), ("no_export_controls", 2, 16), ("strict_export_controls", 3, 16)],
 )
 def test_budgets_match_numpy(monkeypatch, preset, seed, quarters):
-    new = AIMarketModel(load_scenario(preset), rng=seed)
-    ref = AIMarketModel(load_scenario(preset), rng=seed)
-    for _ in range(quarters):
-        new.step()
-        with monkeypatch.context() as patch:
-            patch.setattr(capital, "_set_budgets", reference_set_budgets)
-            patch.setattr(capital, "_investor_budget", reference_investor_budget)
-            ref.step()
-        a, b = _state(new), _state(ref)
-        for key in b:
-            assert a[key] == b[key], (key, new.quarter)
+    assert_lockstep(
+        monkeypatch,
+        preset,
+        seed,
+        quarters,
+        [
+            (capital, "_set_budgets", reference_set_budgets),
+            (capital, "_investor_budget", reference_investor_budget),
+        ],
+    )
 
 
 @settings(max_examples=100, deadline=None)
@@ -175,18 +163,13 @@ def reference_raise_next_funds(model: AIMarketModel) -> np.ndarray:
 @pytest.mark.parametrize(("preset", "seed", "quarters"), [("baseline", 6, 48), ("scale", 7, 24)])
 def test_next_funds_match_numpy(monkeypatch, preset, seed, quarters):
     """``raise_next_funds`` against its numpy version (commit 8e9a86b), in lockstep."""
-    from agents import venture_fund
-
-    new = AIMarketModel(load_scenario(preset), rng=seed)
-    ref = AIMarketModel(load_scenario(preset), rng=seed)
-    for _ in range(quarters):
-        new.step()
-        with monkeypatch.context() as patch:
-            patch.setattr(venture_fund, "raise_next_funds", reference_raise_next_funds)
-            ref.step()
-        a, b = _state(new), _state(ref)
-        for key in b:
-            assert a[key] == b[key], (key, new.quarter)
+    assert_lockstep(
+        monkeypatch,
+        preset,
+        seed,
+        quarters,
+        [(venture_fund, "raise_next_funds", reference_raise_next_funds)],
+    )
 
 
 @pytest.mark.parametrize("seed", range(4))

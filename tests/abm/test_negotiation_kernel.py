@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from lockstep import assert_lockstep
 
-from abm import AIMarketModel, load_scenario
 from abm.kernels import capital as kernels
 from abm.kernels.negotiation import lexsort_by_region, region_layout
 from abm.markets import capital as market
@@ -76,34 +76,14 @@ def reference_negotiate(model, rows, ask, weight, budget, inv_region) -> RoundRe
     return clear_rounds(merge(offers), ask, si.round_fill_min)
 
 
-def _state(model: AIMarketModel) -> dict[str, bytes]:
-    out = {}
-    for name in ("labs", "funds", "sovereigns", "clouds", "vendors"):
-        table = getattr(model, name)
-        for field in table._all_fields():
-            out[f"{name}.{field}"] = np.asarray(getattr(table, field)).tobytes()
-    h = model.holdings
-    for field in ("investor", "lab", "shares", "quarter"):
-        out[f"holdings.{field}"] = np.asarray(getattr(h, field)[: h.n]).tobytes()
-    out["rng"] = repr(model.rng.bit_generator.state).encode()
-    return out
-
-
 @pytest.mark.parametrize(
     ("preset", "seed", "quarters"),
     [("baseline", 1, 24), ("strict_export_controls", 2, 16), ("no_export_controls", 3, 12)],
 )
 def test_negotiation_matches_the_python_loop(monkeypatch, preset, seed, quarters):
-    new = AIMarketModel(load_scenario(preset), rng=seed)
-    ref = AIMarketModel(load_scenario(preset), rng=seed)
-    for _ in range(quarters):
-        new.step()
-        with monkeypatch.context() as patch:
-            patch.setattr(capital, "_negotiate", reference_negotiate)
-            ref.step()
-        a, b = _state(new), _state(ref)
-        for key in b:
-            assert a[key] == b[key], (key, new.quarter)
+    assert_lockstep(
+        monkeypatch, preset, seed, quarters, [(capital, "_negotiate", reference_negotiate)]
+    )
 
 
 @pytest.mark.parametrize("seed", range(6))
