@@ -154,22 +154,8 @@ def run(model: AIMarketModel) -> None:
     weight = np.exp(
         kernels.logit_arguments(log_value, sellable, domestic_p, allowed, cl.chip_choice_sharpness)
     )
-    (
-        units,
-        h_legal,
-        h_leak,
-        paid,
-        spent,
-        backlog,
-        receipts,
-        owed,
-        production,
-        receipts_cn,
-        shipped_p,
-        shipped_cn_p,
-        ratio,
-        totals,
-    ) = kernels.clear_orders(
+    # The orders' (H, P) matrices, per-cloud bills, per-product receipts and the totals.
+    orders = kernels.clear_orders(
         weight,
         sellable,
         domestic_p,
@@ -191,7 +177,7 @@ def run(model: AIMarketModel) -> None:
         cat.unit_cost(q, cs.unit_cost_decline),
         is_cn,
     )
-    premium, installed, leaked, barred, cn_domestic, cn_foreign = totals
+    premium, installed, leaked, barred, cn_domestic, cn_foreign = orders[-1]
 
     # Payments, installation and bookkeeping for the units that ship (compiled): clouds pay
     # and install, vendors book revenue, revenue shares and production cost, public systems
@@ -199,19 +185,7 @@ def run(model: AIMarketModel) -> None:
     st = model.stats
     shipped_total, cn_domestic_cards, cn_imported_cards, cn_leaked_cards, spend = (
         out := kernels.deliver(
-            units,
-            h_legal,
-            h_leak,
-            paid,
-            spent,
-            backlog,
-            receipts,
-            owed,
-            production,
-            receipts_cn,
-            shipped_p,
-            shipped_cn_p,
-            ratio,
+            *orders[:-1],  # units ... ratio, in clear_orders' order
             cat.vendor,
             kw_unit,
             useful,
