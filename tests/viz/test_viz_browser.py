@@ -138,7 +138,10 @@ def test_a_lever_change_and_reset_changes_a_plotted_outcome(visit, tmp_path):
     page.get_by_text("Leakage ●: 0.00").wait_for(timeout=10_000)
     page.locator(".aimarket-reset").click()
     v.wait_for_reset()
-    assert "lever edits: leakage_rate" in page.locator(".aimarket-running").inner_text()
+    # The quarter count shows the new run before its first frame redraws the views: wait for it.
+    running = page.locator(".aimarket-running", has_text="lever edits: leakage_rate")
+    running.wait_for(timeout=10_000)
+    assert "lever edits: leakage_rate" in running.inner_text()
     play_until(v, played)
     assert leaked_into_china(page) == 0
     after = page.locator(".aimarket-chart-compute").screenshot(path=str(tmp_path / "after.png"))
