@@ -11,8 +11,8 @@ that only points at its row. The decision rules below run once per quarter over 
   under a regulatory threshold;
 - :func:`compute_requests` — H100e it asks the cloud market for, for training and inference;
 - :func:`progress_runs` — runs accumulate FLOP from the compute obtained and complete;
-- :func:`pre_money` and :func:`funding_asks` — valuations priced off revenue growth and
-  capability rank, and rounds asked when runway is short or the next run needs more cash.
+- :func:`price_rounds` — valuations priced off revenue growth and capability rank, and rounds
+  asked when runway is short or the next run needs more cash.
 
 Units: USD B, useful H100e (chips' H100e times their vendor's software maturity), FLOP,
 capability in log10 effective FLOP (training FLOP times algorithmic efficiency).
@@ -339,19 +339,37 @@ def progress_runs(
     return done, flop, cost
 
 
-def pre_money(model: AIMarketModel) -> np.ndarray:
-    """What investors will pay for each lab before new money, USD B.
+def price_rounds(model: AIMarketModel) -> tuple[np.ndarray, np.ndarray, float]:
+    """What investors will pay for each lab before new money (USD B), and who asks for a round
+    this quarter and for how much; sets ``ask`` and ``ask_pre`` on the rows asking and
+    ``mark`` on every row. Returns the pre-money of every row, the rows asking (ascending) and
+    the marks' sum.
 
-    The larger of a market value and, for model labs, a capability value, with a premium for
-    the capability leaders. The market value is an annual base x ``revenue_multiple`` x the
-    growth investors extrapolate over ``growth_horizon_years``. The base is revenue plus what
-    its users' use (for a model lab, its share of demand, served or not) is worth beyond it at
-    list prices, counted at the conversion seen so far (``paid_share ** conversion_learning``);
-    a model lab's growth is the AI market's pace, an application startup's its own revenue's.
-    The capability value prices a contender as an option on catching the leader:
-    ``contender_value_share`` of the leading model lab's market value, falling
-    tenfold per order of magnitude of training compute behind the largest run, scaled by team
-    pedigree. Earlier prices anchor it from below; each failed round cuts it.
+    **Pre-money.** The larger of a market value and, for model labs, a capability value, with a
+    premium for the capability leaders. The market value is an annual base x
+    ``revenue_multiple`` x the growth investors extrapolate over ``growth_horizon_years``. The
+    base is revenue plus what its users' use (for a model lab, its share of demand, served or
+    not) is worth beyond it at list prices, counted at the conversion seen so far
+    (``paid_share ** conversion_learning``); a model lab's growth is the AI market's pace, an
+    application startup's its own revenue's. The capability value prices a contender as an
+    option on catching the leader: ``contender_value_share`` of the leading model lab's market
+    value, falling tenfold per order of magnitude of training compute behind the largest run,
+    scaled by team pedigree. Earlier prices anchor it from below; each failed round cuts it.
+
+    **Asks.** Model labs ask when the next run plus ``runway_quarters`` of staff exceeds their
+    cash, and once a year for a war chest (``war_chest_share`` of their pre-money); application
+    startups when their runway is short, and once a year for a growth round (selling
+    ``growth_round_dilution`` of the company) when they can raise at an up-round (pre-money
+    above their last post-money). Big-tech labs (parent-funded) and labs with an outside patron
+    do not ask. A round sells at most ``max_dilution`` of the company; after a failed round a
+    lab asks for about what investors offered.
+
+    **Marks.** Investors mark every lab (``labs.mark``) at the larger of its pre-money and its
+    last post-money (0 once dead).
+
+    Compiled: growth, base and the row lists in one pass (``fundraising.growth_and_base``);
+    the powers, logarithms and the leaders' ranks in numpy; then price, mark and ask in one
+    pass (``fundraising.price_and_ask``).
     """
     labs, w, s = model.labs, model.world, model.scenario.labs
     n = labs.n
@@ -379,7 +397,7 @@ def pre_money(model: AIMarketModel) -> np.ndarray:
     # powers (the same numpy powers, computed once per count rather than once per lab).
     failures = labs.failed[failed]
     haircut = (1.0 - s.failed_round_haircut) ** np.arange(int(failures.max(initial=0)) + 1)
-    return fundraising.pre_money_values(
+    pricing = (
         base,
         float((market**s.growth_horizon_years)[0]),
         own_rows,
@@ -391,54 +409,13 @@ def pre_money(model: AIMarketModel) -> np.ndarray:
         float(s.contender_value_share),
         idx,
         fundraising.hype_factors(idx, labs.capability, _hype_table(s.hype_premium)),
-        labs.valuation[:n],
         failed,
         haircut[failures],
     )
-
-
-@functools.cache
-def _hype_table(premium: float) -> np.ndarray:
-    """The leaders' premium factor ``1 + premium x e^(-rank / 1.5)`` for the ranks at which it
-    is not exactly 1 (numpy's exponentials, as over every rank); read-only."""
-    ranks = 1 + int(np.ceil(1.5 * (np.log(max(premium, 1e-300)) + 60.0 * np.log(2.0))))
-    table = 1.0 + premium * np.exp(-np.arange(max(ranks, 1), dtype=np.float64) / 1.5)
-    assert 1.0 + premium * np.exp(-ranks / 1.5) == 1.0
-    table.flags.writeable = False
-    return table
-
-
-def funding_asks(model: AIMarketModel, pre: np.ndarray) -> np.ndarray:
-    """:func:`asks_and_marks`'s rows asking (the rule is there)."""
-    return asks_and_marks(model, pre)[0]
-
-
-def asks_and_marks(model: AIMarketModel, pre: np.ndarray) -> tuple[np.ndarray, float]:
-    """Rows of labs asking for money this quarter; sets ``ask`` and ``ask_pre`` on them.
-
-    Model labs ask when the next run plus ``runway_quarters`` of staff exceeds their cash, and
-    once a year for a war chest (``war_chest_share`` of their pre-money); application startups
-    when their runway is short, and once a year for a growth round (selling
-    ``growth_round_dilution`` of the company) when they can raise at an up-round. Big-tech labs
-    (parent-funded) and labs with an outside patron do not ask. A round sells at most
-    ``max_dilution`` of the company.
-
-    In the same pass, investors mark every lab (``labs.mark``) at the larger of its pre-money
-    ``pre`` and its last post-money (0 once dead). Returns the rows asking and the marks' sum.
-    """
-    labs, _w, s = model.labs, model.world, model.scenario.labs
-    n = labs.n
-    alive = labs.alive[:n]
-    arch = labs.archetype[:n]
-    q = model.quarter_index
-    w = model.world
-    # An application startup that can raise at an up-round (pre-money above its last post-money)
-    # raises a growth round once a year, like a model lab's war chest; otherwise it raises
-    # only when its runway runs short. After a failed round a lab asks for about what investors
-    # offered.
-    return fundraising.asks(
-        alive,
-        arch,
+    return fundraising.price_and_ask(
+        pricing,
+        labs.alive[:n],
+        labs.archetype[:n],
         labs.patron[:n],
         labs.cash[:n],
         labs.credit[:n],
@@ -458,14 +435,13 @@ def asks_and_marks(model: AIMarketModel, pre: np.ndarray) -> tuple[np.ndarray, f
             float(1.0 + s.experiment_overhead),
             float(w.flop_per_h100e_quarter),
         ),
-        pre,
         labs.valuation[:n],
         labs.raised_total[:n],
         labs.last_round[:n],
         labs.failed[:n],
         labs.offered[:n],
         labs.first_ask[:n],
-        q,
+        model.quarter_index,
         float(s.training_cash_share),
         float(s.runway_quarters),
         float(s.war_chest_share),
@@ -477,6 +453,17 @@ def asks_and_marks(model: AIMarketModel, pre: np.ndarray) -> tuple[np.ndarray, f
         labs.ask_pre,
         labs.mark,
     )
+
+
+@functools.cache
+def _hype_table(premium: float) -> np.ndarray:
+    """The leaders' premium factor ``1 + premium x e^(-rank / 1.5)`` for the ranks at which it
+    is not exactly 1 (numpy's exponentials, as over every rank); read-only."""
+    ranks = 1 + int(np.ceil(1.5 * (np.log(max(premium, 1e-300)) + 60.0 * np.log(2.0))))
+    table = 1.0 + premium * np.exp(-np.arange(max(ranks, 1), dtype=np.float64) / 1.5)
+    assert 1.0 + premium * np.exp(-ranks / 1.5) == 1.0
+    table.flags.writeable = False
+    return table
 
 
 def deal_score(model: AIMarketModel, rows: np.ndarray) -> np.ndarray:

@@ -87,72 +87,8 @@ def growth_and_base(
 
 
 @kernel
-def pre_money_values(
-    base: np.ndarray,
-    market_factor: float,
-    own_rows: np.ndarray,
-    own_factor: np.ndarray,
-    revenue_multiple: float,
-    model_rows: np.ndarray,
-    catch_up: np.ndarray,
-    pedigree: np.ndarray,
-    contender_value_share: float,
-    hype_rows: np.ndarray,
-    hype_factor: np.ndarray,
-    valuation: np.ndarray,
-    failed_rows: np.ndarray,
-    haircut_factor: np.ndarray,
-) -> np.ndarray:
-    """Pre-money value of every lab row, USD B.
-
-    Market value ``4 x base x revenue_multiple x growth factor`` (growth to the horizon's power:
-    ``market_factor`` for model labs, ``own_factor`` on ``own_rows`` (ascending), else 1); for ``model_rows`` at least the capability value
-    ``contender_value_share x leader's market value x catch_up x pedigree / 3`` (``catch_up`` =
-    10^-gap, aligned with ``model_rows``); times ``hype_factor`` on ``hype_rows``; at least 0.6x
-    the last post-money; times ``haircut_factor`` on ``failed_rows`` (labs with failed rounds).
-    The three row lists are ascending and distinct.
-    """
-    n = base.size
-    value = np.empty(n)
-    is_model = np.zeros(n, dtype=np.bool_)
-    for i in model_rows:
-        is_model[i] = True
-    leader = 0.0
-    j = 0
-    for i in range(n):
-        if is_model[i]:
-            factor = market_factor
-        elif j < own_rows.size and own_rows[j] == i:
-            factor = own_factor[j]
-            j += 1
-        else:
-            factor = 1.0
-        value[i] = 4.0 * base[i] * revenue_multiple * factor
-        if is_model[i]:
-            leader = maximum(leader, value[i])
-    share = contender_value_share * leader
-    # One pass over the rows, the steps of each row in order (the row lists are ascending).
-    jm = jh = jf = 0
-    for i in range(n):
-        v = value[i]
-        if is_model[i]:
-            v = maximum(v, share * catch_up[jm] * pedigree[i] / 3.0)
-            jm += 1
-        else:
-            v = maximum(v, 0.0)
-        if jh < hype_rows.size and hype_rows[jh] == i:
-            v *= hype_factor[jh]
-            jh += 1
-        v = maximum(v, 0.6 * valuation[i])
-        if jf < failed_rows.size and failed_rows[jf] == i:
-            v *= haircut_factor[jf]
-            jf += 1
-        value[i] = v
-    return value
-
-
-@kernel
-def asks(
+def price_and_ask(
+    pricing: tuple,
     alive: np.ndarray,
     archetype: np.ndarray,
     patron: np.ndarray,
@@ -163,7 +99,6 @@ def asks(
     compute_spend: np.ndarray,
     revenue: np.ndarray,
     next_run: tuple,
-    pre: np.ndarray,
     valuation: np.ndarray,
     raised_total: np.ndarray,
     last_round: np.ndarray,
@@ -181,11 +116,21 @@ def asks(
     ask_out: np.ndarray,
     ask_pre_out: np.ndarray,
     mark: np.ndarray,
-) -> tuple[np.ndarray, float]:
-    """Who asks for a round this quarter and for how much (USD B); see
-    :func:`agents.lab.funding_asks` for the rule. In the same pass, investors' mark of every
-    row (``mark``, in place, USD B): the larger of its pre-money and its last post-money while
-    alive, 0 once dead.
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """Every lab row's pre-money (USD B), investors' mark of it, and who asks for a round this
+    quarter and for how much — in one pass over the rows (see :func:`agents.lab.price_rounds`
+    for the rules).
+
+    ``pricing``: (base (n,) USD B a quarter, ``market_factor``, ``own_rows``, ``own_factor``,
+    ``revenue_multiple``, ``model_rows``, ``catch_up``, ``pedigree`` (n,),
+    ``contender_value_share``, ``hype_rows``, ``hype_factor``, ``failed_rows``,
+    ``haircut_factor``). The pre-money is the market value ``4 x base x revenue_multiple x
+    growth factor`` (growth to the horizon's power: ``market_factor`` for model labs,
+    ``own_factor`` on ``own_rows``, else 1); for ``model_rows`` at least the capability value
+    ``contender_value_share x leader's market value x catch_up x pedigree / 3`` (``catch_up`` =
+    10^-gap, aligned with ``model_rows``); times ``hype_factor`` on ``hype_rows``; at least
+    0.6x the last post-money; times ``haircut_factor`` on ``failed_rows`` (labs with failed
+    rounds). The four row lists are ascending; the last three distinct.
 
     ``next_run``: (ambition, region, last_flop, lease_price, largest run by region, run
     multiple, frontier fraction, entry run, 1 + experiment overhead, FLOP per H100e-quarter),
@@ -194,11 +139,28 @@ def asks(
     H100e-quarter (nothing for the rest);
     ``growth_round_multiple`` = d / (1 - d) for the growth-round dilution d;
     ``max_round_multiple`` likewise for the largest dilution; ``app``, ``bigtech``: those
-    archetypes' codes (``agents.lab`` imports this module, so they are passed in). Returns the
-    rows asking, ascending, and the marks' sum (numpy's pairwise order); writes their ask into
-    ``ask_out`` (0 on every other row of ``[0, n)``) and their pre-money into ``ask_pre_out``
-    (other rows untouched).
+    archetypes' codes (``agents.lab`` imports this module, so they are passed in).
+
+    Writes every row's mark (``mark``: the larger of its pre-money and its last post-money
+    while alive, 0 once dead), the asking rows' ask into ``ask_out`` (0 on every other row of
+    ``[0, n)``) and their pre-money into ``ask_pre_out`` (other rows untouched). Returns the
+    pre-money (n,), the rows asking, ascending, and the marks' sum (numpy's pairwise order).
     """
+    (
+        base,
+        market_factor,
+        own_rows,
+        own_factor,
+        revenue_multiple,
+        model_rows,
+        catch_up,
+        pedigree,
+        contender_value_share,
+        hype_rows,
+        hype_factor,
+        failed_rows,
+        haircut_factor,
+    ) = pricing
     (
         ambition,
         run_region,
@@ -211,11 +173,42 @@ def asks(
         overhead_factor,
         flop_per_h100e_quarter,
     ) = next_run
-    n = alive.size
+    n = base.size
+    # The leading model lab's market value (model labs grow at the market's pace).
+    leader = 0.0
+    for i in model_rows:
+        leader = maximum(leader, 4.0 * base[i] * revenue_multiple * market_factor)
+    share = contender_value_share * leader
+    pre = np.empty(n)
     rows = np.empty(n, dtype=np.int64)
     k = 0
+    jo = jm = jh = jf = 0  # cursors into the ascending row lists
     for i in range(n):
-        mark[i] = maximum(pre[i], valuation[i]) if alive[i] else 0.0
+        # Pre-money.
+        is_model = jm < model_rows.size and model_rows[jm] == i
+        if is_model:
+            factor = market_factor
+        elif jo < own_rows.size and own_rows[jo] == i:
+            factor = own_factor[jo]
+            jo += 1
+        else:
+            factor = 1.0
+        v = 4.0 * base[i] * revenue_multiple * factor
+        if is_model:
+            v = maximum(v, share * catch_up[jm] * pedigree[i] / 3.0)
+            jm += 1
+        else:
+            v = maximum(v, 0.0)
+        if jh < hype_rows.size and hype_rows[jh] == i:
+            v *= hype_factor[jh]
+            jh += 1
+        v = maximum(v, 0.6 * valuation[i])
+        if jf < failed_rows.size and failed_rows[jf] == i:
+            v *= haircut_factor[jf]
+            jf += 1
+        pre[i] = v
+        # Investors' mark, and the ask.
+        mark[i] = maximum(v, valuation[i]) if alive[i] else 0.0
         if not alive[i]:  # dead rows never ask
             ask_out[i] = 0.0
             continue
@@ -234,37 +227,39 @@ def asks(
         burn = maximum(team_cost[i] + compute_spend[i] - revenue[i], 1e-6)
         need_model = next_cost / training_cash_share + runway_quarters * team_cost[i] - funds
         yearly = quarter - last_round[i] >= 4
-        up_round = yearly and pre[i] >= valuation[i] and raised_total[i] > 0
-        if archetype[i] != app:
-            need = maximum(need_model, war_chest_share * pre[i] if yearly else 0.0)
-            wants = need_model > 0.25 * (next_cost + 1e-9) or yearly
-        else:
-            need_app = (runway_quarters + 4.0) * burn
-            need = maximum(need_app, growth_round_multiple * pre[i] if up_round else 0.0)
-            wants = funds / burn < runway_quarters or up_round
-        cap = max_round_multiple * pre[i]
+        is_app = archetype[i] == app
+        up_round = yearly & (v >= valuation[i]) & (raised_total[i] > 0)
+        need_m = maximum(need_model, war_chest_share * v if yearly else 0.0)
+        wants_m = (need_model > 0.25 * (next_cost + 1e-9)) | yearly
+        need_a = maximum(
+            (runway_quarters + 4.0) * burn, growth_round_multiple * v if up_round else 0.0
+        )
+        wants_a = (funds / burn < runway_quarters) | up_round
+        # Both archetypes' rules, then the lab's: bitwise tests and selects, not branches.
+        need = need_a if is_app else need_m
+        wants = wants_a if is_app else wants_m
+        cap = max_round_multiple * v
         if failed[i] > 0:
             cap = minimum(cap, 1.2 * offered[i])
         a = minimum(need, cap)
         new = last_round[i] < 0
-        if new and first_ask[i] > 0:
+        if new & (first_ask[i] > 0):
             a = first_ask[i]
         eligible = (
-            alive[i]
-            and archetype[i] != bigtech
-            and patron[i] <= 0
-            and wants
-            and a > 1e-4
-            and quarter - last_round[i] >= 2
+            (archetype[i] != bigtech)
+            & (patron[i] <= 0)
+            & wants
+            & (a > 1e-4)
+            & (quarter - last_round[i] >= 2)
         )
-        if eligible or (alive[i] and new and first_ask[i] > 0 and raised_total[i] <= 0):
+        if eligible | (new & (first_ask[i] > 0) & (raised_total[i] <= 0)):
             rows[k] = i
             k += 1
             ask_out[i] = a
-            ask_pre_out[i] = pre[i]
+            ask_pre_out[i] = v
         else:
             ask_out[i] = 0.0
-    return rows[:k], total(mark[:n])
+    return pre, rows[:k], total(mark[:n])
 
 
 @kernel

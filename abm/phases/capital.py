@@ -45,8 +45,7 @@ def run(model: AIMarketModel) -> None:
     """Clear the capital market for this quarter."""
     labs, st = model.labs, model.stats
     si = model.scenario.investors
-    pre = lab.pre_money(model)
-    rows, marked = lab.asks_and_marks(model, pre)
+    _, rows, marked = lab.price_rounds(model)
     model.world.valuation_history.append(float(marked))
     _set_budgets(model)
     if rows.size == 0:

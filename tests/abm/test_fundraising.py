@@ -5,7 +5,7 @@ import pytest
 
 from abm import AIMarketModel, load_scenario
 from abm.phases.capital import _deal_groups, _investor_budget
-from agents.lab import APP, funding_asks, pre_money
+from agents.lab import APP, price_rounds
 
 
 def _model(**overrides) -> AIMarketModel:
@@ -38,8 +38,7 @@ def _grown_app(model: AIMarketModel) -> int:
 def test_an_app_that_can_raise_an_up_round_asks_for_its_yearly_growth_round(dilution):
     model = _model(**{"labs.growth_round_dilution": dilution})
     row = _grown_app(model)
-    pre = pre_money(model)
-    rows = funding_asks(model, pre)
+    pre, rows, _ = price_rounds(model)
     assert row in rows
     cap = model.scenario.labs.max_dilution / (1 - model.scenario.labs.max_dilution) * pre[row]
     want = min(dilution / (1 - dilution) * pre[row], cap)
@@ -51,12 +50,12 @@ def test_an_app_that_can_raise_an_up_round_asks_for_its_yearly_growth_round(dilu
 def test_an_app_with_runway_does_not_raise_at_a_down_round_or_within_a_year():
     model = _model()
     row = _grown_app(model)
-    pre = pre_money(model)
+    pre, _, _ = price_rounds(model)
     model.labs.valuation[row] = 2.0 * pre[row] + 1.0  # last post-money above today's worth
-    assert row not in funding_asks(model, pre)
+    assert row not in price_rounds(model)[1]
     model.labs.valuation[row] = 0.0
     model.labs.last_round[row] = model.quarter_index - 3
-    assert row not in funding_asks(model, pre)
+    assert row not in price_rounds(model)[1]
 
 
 def _vc_masks(model: AIMarketModel, ask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -1,7 +1,8 @@
 """The compiled fundraising kernels give bit for bit what the numpy code they replaced gave.
 
-``reference_pre_money`` and ``reference_funding_asks`` are :func:`agents.lab.pre_money` and
-:func:`agents.lab.funding_asks` as they were at commit 7020eed, before the kernels. They are run
+``reference_pre_money`` and ``reference_funding_asks`` are ``agents.lab.pre_money`` and
+``agents.lab.funding_asks`` as they were at commit 7020eed, before the kernels (now one rule,
+:func:`agents.lab.price_rounds`). They are run
 on models part-way through a run, with some of the lab table scrambled so that rare branches
 (failed rounds, new labs, zero revenue) are common.
 """
@@ -20,10 +21,9 @@ from agents.lab import (
     APP,
     BIGTECH,
     deal_score,
-    funding_asks,
     model_lab_mask,
     next_run_flop,
-    pre_money,
+    price_rounds,
 )
 
 if TYPE_CHECKING:
@@ -179,14 +179,26 @@ def test_pre_money_and_asks_match_numpy(models, seed, which):
     labs = model.labs
     saved = {
         f: getattr(labs, f).copy()
-        for f in ("failed", "revenue", "last_round", "offered", "valuation", "ask", "ask_pre")
+        for f in (
+            "failed",
+            "revenue",
+            "last_round",
+            "offered",
+            "valuation",
+            "ask",
+            "ask_pre",
+            "mark",
+        )
     }
     try:
         _scramble(model, seed)
-        pre = pre_money(model)
+        pre, rows, marked = price_rounds(model)
         want_pre = reference_pre_money(model)
         assert pre.tobytes() == want_pre.tobytes()
-        rows = funding_asks(model, pre)
+        n = labs.n
+        want_mark = np.where(labs.alive[:n], np.maximum(pre, labs.valuation[:n]), 0.0)
+        assert labs.mark[:n].tobytes() == want_mark.tobytes()
+        assert marked == want_mark.sum()
         ask, ask_pre = labs.ask.copy(), labs.ask_pre.copy()
         want_rows = reference_funding_asks(model, pre)
         assert rows.tobytes() == want_rows.astype(np.int64).tobytes()
