@@ -59,16 +59,16 @@ def growth_and_base(
             if np.isfinite(capability[i]):
                 capable_rows[n_capable] = i
                 n_capable += 1
-        else:
-            g = revenue[i] / revenue_year_ago[i] if revenue_year_ago[i] > 1e-6 else 1.0
-            g = minimum(maximum(g, 1.0), growth_cap)
-            if g != 1.0:
-                own_rows[n_own] = i
-                own_growth[n_own] = g
-                n_own += 1
-        if failed[i] != 0:
-            failed_rows[n_failed] = i
-            n_failed += 1
+        g = revenue[i] / revenue_year_ago[i] if revenue_year_ago[i] > 1e-6 else 1.0
+        g = minimum(maximum(g, 1.0), growth_cap)
+        # Branch-free appends (each row is written, and kept by counting it): about half the
+        # rows grow and about half have failed rounds, at random, so a branch would be
+        # mispredicted on every other row.
+        own_rows[n_own] = i
+        own_growth[n_own] = g
+        n_own += (g != 1.0) & (not model_lab)
+        failed_rows[n_failed] = i
+        n_failed += failed[i] != 0
         if credibility >= 1.0:
             base[i] = maximum(potential_revenue[i], revenue[i])
         else:
