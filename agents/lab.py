@@ -377,7 +377,7 @@ def price_rounds(model: AIMarketModel) -> tuple[np.ndarray, np.ndarray, float]:
     market_growth = hist[-1] / hist[-5] if len(hist) >= 5 and hist[-5] > 0 else 1.0
     # Compiled: growth, base, and the rows of model labs, of those with a capability, and of
     # labs with failed rounds, in one pass.
-    market, own_rows, own_growth, base, m, idx, failed = fundraising.growth_and_base(
+    market, own_rows, own_growth, base, m, idx, most_failed = fundraising.growth_and_base(
         labs.alive[:n],
         labs.archetype[:n],
         APP,
@@ -395,8 +395,7 @@ def price_rounds(model: AIMarketModel) -> tuple[np.ndarray, np.ndarray, float]:
     minus_gap = fundraising.minus_gaps(float(np.log10(max(w.frontier_flop, 1.0))), np.log10(best))
     # Each failed round cuts the price: (1 - haircut)^failures, read from a table of the
     # powers (the same numpy powers, computed once per count rather than once per lab).
-    failures = labs.failed[failed]
-    haircut = (1.0 - s.failed_round_haircut) ** np.arange(int(failures.max(initial=0)) + 1)
+    haircut = (1.0 - s.failed_round_haircut) ** np.arange(most_failed + 1)
     pricing = (
         base,
         float((market**s.growth_horizon_years)[0]),
@@ -409,8 +408,7 @@ def price_rounds(model: AIMarketModel) -> tuple[np.ndarray, np.ndarray, float]:
         float(s.contender_value_share),
         idx,
         fundraising.hype_factors(idx, labs.capability, _hype_table(s.hype_premium)),
-        failed,
-        haircut[failures],
+        haircut,
     )
     return fundraising.price_and_ask(
         pricing,

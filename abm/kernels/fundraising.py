@@ -28,7 +28,7 @@ def growth_and_base(
     market_growth: float,
     growth_cap: float,
     credibility: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
     """Growth investors extrapolate (the market's for model labs — alive labs whose archetype
     is not ``app`` — the lab's own revenue growth for the rest, clipped to [1, ``growth_cap``])
     and the revenue base it applies to (USD B a quarter, shape (n,)): its revenue plus
@@ -39,8 +39,8 @@ def growth_and_base(
     whose growth is not exactly 1, their rows (ascending) and growth — the values the caller
     raises to the horizon's power in numpy.
 
-    Also the rows, ascending, of the model labs, of the model labs with a finite capability,
-    and of the labs with failed rounds (``failed != 0``)."""
+    Also the rows, ascending, of the model labs and of the model labs with a finite
+    capability, and the most failed rounds in a row of any lab (``failed`` >= 0)."""
     n = revenue.size
     base = np.empty(n)
     # The growth of rows whose factor is neither the market's nor 1 (then exactly 1, as numpy's
@@ -49,8 +49,8 @@ def growth_and_base(
     own_growth = np.empty(n)
     model_rows = np.empty(n, dtype=np.int64)
     capable_rows = np.empty(n, dtype=np.int64)
-    failed_rows = np.empty(n, dtype=np.int64)
-    n_own = n_model = n_capable = n_failed = 0
+    most_failed = 0
+    n_own = n_model = n_capable = 0
     for i in range(n):
         model_lab = alive[i] and archetype[i] != app
         if model_lab:
@@ -61,14 +61,12 @@ def growth_and_base(
                 n_capable += 1
         g = revenue[i] / revenue_year_ago[i] if revenue_year_ago[i] > 1e-6 else 1.0
         g = minimum(maximum(g, 1.0), growth_cap)
-        # Branch-free appends (each row is written, and kept by counting it): about half the
-        # rows grow and about half have failed rounds, at random, so a branch would be
-        # mispredicted on every other row.
+        # A branch-free append (each row is written, and kept by counting it): about half the
+        # rows grow, at random, so a branch would be mispredicted on every other row.
         own_rows[n_own] = i
         own_growth[n_own] = g
         n_own += (g != 1.0) & (not model_lab)
-        failed_rows[n_failed] = i
-        n_failed += failed[i] != 0
+        most_failed = max(most_failed, failed[i])
         if credibility >= 1.0:
             base[i] = maximum(potential_revenue[i], revenue[i])
         else:
@@ -82,7 +80,7 @@ def growth_and_base(
         base,
         model_rows[:n_model],
         capable_rows[:n_capable],
-        failed_rows[:n_failed],
+        most_failed,
     )
 
 
@@ -123,14 +121,15 @@ def price_and_ask(
 
     ``pricing``: (base (n,) USD B a quarter, ``market_factor``, ``own_rows``, ``own_factor``,
     ``revenue_multiple``, ``model_rows``, ``catch_up``, ``pedigree`` (n,),
-    ``contender_value_share``, ``hype_rows``, ``hype_factor``, ``failed_rows``,
-    ``haircut_factor``). The pre-money is the market value ``4 x base x revenue_multiple x
-    growth factor`` (growth to the horizon's power: ``market_factor`` for model labs,
-    ``own_factor`` on ``own_rows``, else 1); for ``model_rows`` at least the capability value
-    ``contender_value_share x leader's market value x catch_up x pedigree / 3`` (``catch_up`` =
-    10^-gap, aligned with ``model_rows``); times ``hype_factor`` on ``hype_rows``; at least
-    0.6x the last post-money; times ``haircut_factor`` on ``failed_rows`` (labs with failed
-    rounds). The four row lists are ascending; the last three distinct.
+    ``contender_value_share``, ``hype_rows``, ``hype_factor``, ``haircut``). The pre-money is
+    the market value ``4 x base x revenue_multiple x growth factor`` (growth to the horizon's
+    power: ``market_factor`` for model labs, ``own_factor`` on ``own_rows``, else 1); for
+    ``model_rows`` at least the capability value ``contender_value_share x leader's market
+    value x catch_up x pedigree / 3`` (``catch_up`` = 10^-gap, aligned with ``model_rows``),
+    for the others at least 0; times ``hype_factor`` on ``hype_rows``; at least 0.6x the last
+    post-money; times ``haircut[failed]`` (the haircut of each count of failed rounds in a
+    row, ``haircut[0]`` = 1). The row lists are ascending; ``model_rows`` are the alive rows
+    whose archetype is not ``app``, and ``hype_rows`` some of them.
 
     ``next_run``: (ambition, region, last_flop, lease_price, largest run by region, run
     multiple, frontier fraction, entry run, 1 + experiment overhead, FLOP per H100e-quarter),
@@ -158,8 +157,7 @@ def price_and_ask(
         contender_value_share,
         hype_rows,
         hype_factor,
-        failed_rows,
-        haircut_factor,
+        haircut,
     ) = pricing
     (
         ambition,
@@ -174,38 +172,33 @@ def price_and_ask(
         flop_per_h100e_quarter,
     ) = next_run
     n = base.size
-    # The leading model lab's market value (model labs grow at the market's pace).
-    leader = 0.0
-    for i in model_rows:
-        leader = maximum(leader, 4.0 * base[i] * revenue_multiple * market_factor)
-    share = contender_value_share * leader
+    # The pre-money's steps that apply to some rows run over those rows' lists, so that no row
+    # branches on a list it is on at random (about half the rows grow, half have failed
+    # rounds); each row still takes its steps in the rule's order.
     pre = np.empty(n)
+    for i in range(n):  # market value at growth factor 1 ...
+        pre[i] = 4.0 * base[i] * revenue_multiple
+    for j in range(own_rows.size):  # ... times the own growth factor
+        pre[own_rows[j]] *= own_factor[j]
+    leader = 0.0  # ... or the market's, for model labs; the leader's market value
+    for i in model_rows:
+        pre[i] *= market_factor
+        leader = maximum(leader, pre[i])
+    share = contender_value_share * leader
+    for j in range(model_rows.size):  # at least the capability value
+        i = model_rows[j]
+        pre[i] = maximum(pre[i], share * catch_up[j] * pedigree[i] / 3.0)
+    for j in range(hype_rows.size):  # the leaders' premium
+        pre[hype_rows[j]] *= hype_factor[j]
     rows = np.empty(n, dtype=np.int64)
     k = 0
-    jo = jm = jh = jf = 0  # cursors into the ascending row lists
     for i in range(n):
-        # Pre-money.
-        is_model = jm < model_rows.size and model_rows[jm] == i
-        if is_model:
-            factor = market_factor
-        elif jo < own_rows.size and own_rows[jo] == i:
-            factor = own_factor[jo]
-            jo += 1
-        else:
-            factor = 1.0
-        v = 4.0 * base[i] * revenue_multiple * factor
-        if is_model:
-            v = maximum(v, share * catch_up[jm] * pedigree[i] / 3.0)
-            jm += 1
-        else:
-            v = maximum(v, 0.0)
-        if jh < hype_rows.size and hype_rows[jh] == i:
-            v *= hype_factor[jh]
-            jh += 1
+        # The rest of the pre-money: other labs' value at least 0; at least 0.6x the last
+        # post-money; the failed rounds' haircut (exactly 1 without failed rounds).
+        is_model = alive[i] & (archetype[i] != app)
+        v = pre[i] if is_model else maximum(pre[i], 0.0)
         v = maximum(v, 0.6 * valuation[i])
-        if jf < failed_rows.size and failed_rows[jf] == i:
-            v *= haircut_factor[jf]
-            jf += 1
+        v *= haircut[failed[i]]
         pre[i] = v
         # Investors' mark, and the ask.
         mark[i] = maximum(v, valuation[i]) if alive[i] else 0.0
