@@ -112,8 +112,10 @@ class LabTable(Table):
         "last_round": (np.int32, 0, -99),  # absolute quarter of the last closed round
         "raised_total": (np.float64, 0, 0.0),
     }
-    # The quarter's revenue is written, and last year's read, over every row at once.
-    BY_COLUMN: ClassVar[frozenset[str]] = frozenset({"revenue_hist"})
+    # Stored column by column: the quarter's revenue is written, and last year's read, over
+    # every row at once; the application startups' shares (column 0, their home market) are
+    # read and written over every row each quarter, a model lab's five only for a few rows.
+    BY_COLUMN: ClassVar[frozenset[str]] = frozenset({"revenue_hist", "share"})
 
 
 class Lab(mesa.Agent):

@@ -70,13 +70,11 @@ def book_sales_and_payroll(
     for j in range(model_rows.size):
         revenue[model_rows[j]] = model_revenue[j]
     app_revenue = np.empty(app_rows.size)
-    fee_out = np.empty(app_rows.size)
     for j in range(app_rows.size):
         i = app_rows[j]
         potential_revenue[i] = app_use[j]
         r = app_use[j] * paid_share
         app_revenue[j] = r
-        fee_out[j] = r * fee_rate[home[j]]
         revenue[i] = r
     # One pass: revenue in, API fees out (app rows are ascending), staff paid.
     pay = np.empty(n)
@@ -84,7 +82,7 @@ def book_sales_and_payroll(
     for i in range(n):
         c = cash[i] + revenue[i]
         if next_app < app_rows.size and app_rows[next_app] == i:
-            c = c - fee_out[next_app]
+            c = c - app_revenue[next_app] * fee_rate[home[next_app]]
             next_app += 1
         revenue_hist[i, slot] = revenue[i]
         is_app = archetype[i] == app
