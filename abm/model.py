@@ -39,7 +39,7 @@ from abm.scenario_files import load_scenario
 from abm.world import World
 from agents.chip_vendor import VendorTable
 from agents.hyperscaler import cloud_table_class
-from agents.lab import ARCHETYPES, LabTable, model_lab_rows
+from agents.lab import APP, ARCHETYPES, LabTable, model_lab_rows
 from agents.sovereign_fund import SovereignTable
 from agents.venture_fund import FundTable
 
@@ -447,10 +447,13 @@ class AIMarketModel(mesa.Model):
         """Append labs, create their handles; returns their rows. ``names=None``: synthetic names
         (archetype and uid, made when asked for: see :meth:`lab_name`)."""
         count = len(next(iter(fields.values())))
-        self.forget_lab_rows()
         rows = self.labs.add(count, names if names is not None else [""] * count)
         for key, value in fields.items():
             getattr(self.labs, key)[rows] = value
+        if self._model_rows is not None:  # new rows come last: the model labs among them
+            new = rows[self.labs.archetype[rows] != APP]
+            if new.size:
+                self._set_lab_rows(np.concatenate([self._model_rows, new]))
         if "niche" in fields:  # the appeal of a niche never changes: exponentiated once
             self.labs.niche_appeal[rows] = np.exp(self.labs.niche[rows])
         self.labs.entered[rows] = self.quarter_index
@@ -484,17 +487,25 @@ class AIMarketModel(mesa.Model):
         """Rows of alive labs that train their own models (not application startups),
         ascending; read-only.
 
-        Computed once a quarter: only the demography phase (entry, exits, acquisitions,
-        break-ups, compaction) changes who is alive or what a lab is, and it drops this cache
-        as it starts (:meth:`forget_lab_rows`)."""
+        Kept, not recomputed: only the demography phase changes who is alive or what a lab is,
+        and it updates them as labs close (:meth:`lab_rows_closed`) and enter
+        (:meth:`add_labs`, whose new rows come last). They are computed afresh from the lab
+        table only after it is compacted (:meth:`forget_lab_rows`)."""
         if self._model_rows is None:
-            rows = model_lab_rows(self.labs)
-            rows.flags.writeable = False
-            self._model_rows = rows
+            self._set_lab_rows(model_lab_rows(self.labs))
         return self._model_rows
 
+    def _set_lab_rows(self, rows: np.ndarray) -> None:
+        rows.flags.writeable = False
+        self._model_rows = rows
+
+    def lab_rows_closed(self) -> None:
+        """Drop the labs just marked dead from the kept :meth:`model_lab_rows`."""
+        if self._model_rows is not None:
+            self._set_lab_rows(self._model_rows[self.labs.alive[self._model_rows]])
+
     def forget_lab_rows(self) -> None:
-        """Drop the cached :meth:`model_lab_rows` (the lab table is about to change)."""
+        """Drop the kept :meth:`model_lab_rows` (the lab table's rows are renumbered)."""
         self._model_rows = None
 
     def price_per_share(self) -> np.ndarray:

@@ -33,7 +33,6 @@ COMPACT_MIN_ROWS = 2048
 
 def run(model: AIMarketModel) -> None:
     """Exits, acquisitions, entry and fund cycles for this quarter."""
-    model.forget_lab_rows()  # who is alive, and what each lab is, changes from here on
     _exits(model)
     _breakups(model)
     _strategic_acquisitions(model)
@@ -82,7 +81,6 @@ def _retire(model: AIMarketModel, rows: np.ndarray) -> None:
     """Close labs: leftover cash pays staff off, unused credits return to the cloud."""
     if rows.size == 0:
         return
-    model.forget_lab_rows()
     labs, c = model.labs, model.clouds
     # Compiled: credits back to partner clouds, every closed lab's books zeroed, one pass.
     cash_left, orphan_credit = kernels.retire_labs(
@@ -97,6 +95,7 @@ def _retire(model: AIMarketModel, rows: np.ndarray) -> None:
         labs.share,
         labs.arrays(_ZEROED_AT_EXIT),
     )
+    model.lab_rows_closed()
     model.ledger.money_out("wages", cash_left)
     model.ledger.money_out("wages", orphan_credit)
 

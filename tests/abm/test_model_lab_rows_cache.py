@@ -1,16 +1,24 @@
-"""The model labs' rows are computed once a quarter; whenever a phase reads them they equal
-the rows computed afresh from the lab table."""
+"""The model labs' rows are kept as labs close and enter, not recomputed; whenever a phase
+reads them they equal the rows computed afresh from the lab table."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from abm import AIMarketModel, load_scenario
 from agents.lab import model_lab_rows
 
 
-def test_cached_model_lab_rows_are_always_current():
-    model = AIMarketModel(load_scenario("strict_antitrust"), rng=3)  # break-ups, acquisitions
+@pytest.mark.parametrize(
+    ("scenario", "overrides"),
+    [
+        ("strict_antitrust", {}),  # break-ups, acquisitions
+        ("scale", {"population.scale": 1.0}),  # thousands of entries and exits; compaction
+    ],
+)
+def test_cached_model_lab_rows_are_always_current(scenario, overrides):
+    model = AIMarketModel(load_scenario(scenario).with_overrides(overrides), rng=3)
     cached = type(model).model_lab_rows
     reads = []
 
