@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from abm.calendar import parse_quarter
+from abm.kernels.compute import threshold_compliance
 from abm.markets.chips import classify_chips, licence_terms
 from abm.regions import N_REGIONS, REGIONS
 
@@ -150,24 +151,18 @@ class Policy:
         if size.size == 0 or size.max() < self._lowest_threshold:
             # no run reaches any rule: nothing to pay, nothing delayed
             return size.copy(), np.zeros(size.size), np.zeros(size.size, dtype=np.int16)
-        sells = self.appeal[lab_region] > 0  # (k, M)
-        covered = sells & (size[:, None] >= self.threshold_flop[None, :])
-        if not covered.any():  # no run reaches a rule: nothing to pay, nothing delayed
-            return size.copy(), np.zeros(size.size), np.zeros(size.size, dtype=np.int16)
-        cost = (
-            covered
-            * (
-                self.threshold_cost_share[None, :] * run_cost[:, None]
-                + self.threshold_fixed[None, :]
-            )
-        ).sum(1)
-        lowest = np.where(covered, self.threshold_flop[None, :], np.inf).min(axis=1)
-        bunch = covered.any(axis=1) & (cost > bunching_share * run_cost) & (size < 2.0 * lowest)
-        size = np.where(bunch, 0.99 * lowest, size)
-        covered &= ~bunch[:, None]
-        cost = np.where(bunch, 0.0, cost)
-        delay = np.where(covered, self.threshold_delay[None, :], 0).max(axis=1, initial=0)
-        return size, cost, delay.astype(np.int16)
+        # Compiled: the numpy version is in tests/abm/test_kernels_compute.py.
+        return threshold_compliance(
+            size,
+            run_cost,
+            np.asarray(lab_region, dtype=np.int64),
+            self.appeal,
+            self.threshold_flop,
+            self.threshold_cost_share,
+            self.threshold_fixed,
+            self.threshold_delay,
+            float(bunching_share),
+        )
 
     # ---- investment screening -------------------------------------------------------------------
 

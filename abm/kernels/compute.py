@@ -891,3 +891,60 @@ def finish_runs(
         run_done[i] = 0.0
         run_age[i] = 0
     return flop, cost, open_best, top
+
+
+@kernel
+def threshold_compliance(
+    size: np.ndarray,
+    run_cost: np.ndarray,
+    lab_region: np.ndarray,
+    appeal: np.ndarray,
+    threshold_flop: np.ndarray,
+    cost_share: np.ndarray,
+    fixed_cost: np.ndarray,
+    delay_quarters: np.ndarray,
+    bunching_share: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Compute-threshold rules applied to planned runs (:meth:`abm.policy.Policy.compliance`
+    has the rule): ``size`` (K,) FLOP, ``run_cost`` (K,) USD B, ``lab_region`` (K,); per market
+    (M,) the threshold (FLOP), the cost share, the fixed cost (USD B) and the delay (quarters);
+    ``appeal`` (R, M) where each region's labs sell.
+
+    A run is covered in a market it sells in whose threshold it reaches. Its cost is the sum,
+    over the markets in order, of (covered) x (cost share x run cost + fixed cost) — numpy's
+    row sum, sequential for fewer than eight markets. Returns the (possibly reduced) sizes,
+    the compliance costs and the delays (int16), as the numpy expressions gave them.
+    """
+    k, m = size.size, threshold_flop.size
+    out_size = size.copy()
+    cost = np.zeros(k)
+    delay = np.zeros(k, np.int16)
+    covered = np.zeros((k, m), np.bool_)
+    anywhere = False
+    for j in range(k):
+        for r in range(m):
+            covered[j, r] = appeal[lab_region[j], r] > 0 and size[j] >= threshold_flop[r]
+            anywhere = anywhere or covered[j, r]
+    if not anywhere:  # no run reaches a rule: nothing to pay, nothing delayed
+        return out_size, cost, delay
+    for j in range(k):
+        c = 0.0
+        lowest = np.inf
+        covers = False
+        for r in range(m):
+            term = (1.0 if covered[j, r] else 0.0) * (cost_share[r] * run_cost[j] + fixed_cost[r])
+            c = term if r == 0 else c + term
+            if covered[j, r]:
+                covers = True
+                lowest = min(lowest, threshold_flop[r])
+        # Train just under the lowest covering threshold when compliance is too dear.
+        if covers and c > bunching_share * run_cost[j] and size[j] < 2.0 * lowest:
+            out_size[j] = 0.99 * lowest
+            continue  # cost 0, no delay
+        cost[j] = c
+        longest = 0
+        for r in range(m):
+            if covered[j, r]:
+                longest = max(longest, delay_quarters[r])
+        delay[j] = longest
+    return out_size, cost, delay

@@ -315,8 +315,8 @@ def _plan_runs_numpy(model, rows):
     if idx.size == 0:
         return
     run_cost = size * labs.lease_price[idx] / model.world.flop_per_h100e_quarter
-    size, comply_cost, delay = model.policy.compliance(
-        size, run_cost, labs.region[idx], s.compliance_bunching_share
+    size, comply_cost, delay = _compliance_numpy(
+        model.policy, size, run_cost, labs.region[idx], s.compliance_bunching_share
     )
     pay = np.minimum(comply_cost, labs.cash[idx])
     labs.cash[idx] -= pay
@@ -325,6 +325,56 @@ def _plan_runs_numpy(model, rows):
     labs.run_done[idx] = 0.0
     labs.run_cost[idx] = 0.0
     labs.run_age[idx] = -delay
+
+
+def _compliance_numpy(policy, size, run_cost, lab_region, bunching_share):
+    """``Policy.compliance`` as it was before ``kernels.compute.threshold_compliance``."""
+    if size.size == 0 or size.max() < policy._lowest_threshold:
+        return size.copy(), np.zeros(size.size), np.zeros(size.size, dtype=np.int16)
+    sells = policy.appeal[lab_region] > 0  # (k, M)
+    covered = sells & (size[:, None] >= policy.threshold_flop[None, :])
+    if not covered.any():
+        return size.copy(), np.zeros(size.size), np.zeros(size.size, dtype=np.int16)
+    cost = (
+        covered
+        * (
+            policy.threshold_cost_share[None, :] * run_cost[:, None]
+            + policy.threshold_fixed[None, :]
+        )
+    ).sum(1)
+    lowest = np.where(covered, policy.threshold_flop[None, :], np.inf).min(axis=1)
+    bunch = covered.any(axis=1) & (cost > bunching_share * run_cost) & (size < 2.0 * lowest)
+    size = np.where(bunch, 0.99 * lowest, size)
+    covered &= ~bunch[:, None]
+    cost = np.where(bunch, 0.0, cost)
+    delay = np.where(covered, policy.threshold_delay[None, :], 0).max(axis=1, initial=0)
+    return size, cost, delay.astype(np.int16)
+
+
+@settings(max_examples=150, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), k=st.integers(0, 60), bunching=st.floats(0.0, 0.5))
+def test_threshold_compliance_matches_numpy(seed, k, bunching):
+    """Random thresholds, costs, delays, market access and runs around the thresholds: the
+    kernel's sizes, costs and delays equal the numpy version's, bit for bit."""
+    from abm.policy import Policy
+
+    rng = np.random.default_rng(seed)
+    m = 5
+    policy = Policy.__new__(Policy)
+    policy.threshold_flop = 10.0 ** rng.uniform(24.0, 27.0, m)
+    policy._lowest_threshold = float(policy.threshold_flop.min())
+    policy.threshold_cost_share = np.where(rng.random(m) < 0.3, 0.0, rng.uniform(0, 0.2, m))
+    policy.threshold_fixed = np.where(rng.random(m) < 0.3, 0.0, rng.lognormal(-4.0, 1.0, m))
+    policy.threshold_delay = rng.integers(0, 4, m)
+    policy.appeal = np.where(rng.random((m, m)) < 0.3, 0.0, rng.random((m, m)))
+    size = 10.0 ** rng.uniform(23.5, 27.5, k)
+    run_cost = size * rng.lognormal(-27.0, 1.0, k)
+    region = rng.integers(0, m, k)
+    got = policy.compliance(size, run_cost, region, bunching)
+    want = _compliance_numpy(policy, size, run_cost, region, bunching)
+    for g, w in zip(got, want, strict=True):
+        assert g.dtype == w.dtype
+        assert g.tobytes() == w.tobytes()
 
 
 @pytest.mark.parametrize(("preset", "seed"), [("baseline", 1), ("global_compute_threshold", 2)])
