@@ -71,6 +71,10 @@ def build(model: AIMarketModel, vendors: list[dict[str, Any]]) -> None:
     _public_compute(model)
     _funds(model)
     _sovereigns(model)
+    # The quarters in which some cloud or sovereign fund starts (fixed from here on).
+    model._founding_quarters = frozenset(model._cloud_founded.tolist()) | frozenset(
+        model._sovereign_founded.tolist()
+    )
     f, sf, c = model.funds, model.sovereigns, model.clouds
     model._investor_base = np.array([0, f.n, f.n + sf.n, f.n + sf.n + c.n])
     model.investor_uid = np.concatenate(
@@ -294,6 +298,8 @@ def _sovereigns(model: AIMarketModel) -> None:
 def activate_founded(model: AIMarketModel) -> None:
     """Clouds and sovereign funds founded this quarter start operating."""
     q = model.quarter_index
+    if q not in model._founding_quarters:
+        return
     c, sf = model.clouds, model.sovereigns
     c.alive[: c.n] |= model._cloud_founded == q
     new = np.flatnonzero((model._sovereign_founded == q) & ~sf.alive[: sf.n])
