@@ -418,12 +418,13 @@ class AIMarketModel(mesa.Model):
 
     def demand_growth_by_region(self) -> np.ndarray:
         """AI spending in each regional market relative to the start (>= 1)."""
-        now = self.world.demand_model + self.world.demand_app
-        return np.maximum(
-            np.divide(
-                now, self.demand0_by_region, out=np.ones_like(now), where=self.demand0_by_region > 0
-            ),
-            1.0,
+        now = (self.world.demand_model + self.world.demand_app).tolist()
+        # Five regions: plain floats (np.maximum's NaN rule: max(x, 1.0) keeps a NaN x).
+        return np.array(
+            [
+                max(x / b, 1.0) if b > 0 else 1.0
+                for x, b in zip(now, self.demand0_by_region.tolist(), strict=True)
+            ]
         )
 
     @property

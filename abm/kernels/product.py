@@ -13,16 +13,21 @@ from abm.kernels import kernel, matvec, maximum, minimum, total
 
 
 @kernel
-def best_by_region(
-    alive: np.ndarray, region: np.ndarray, capability: np.ndarray, n_regions: int
+def market_frontier(
+    rows: np.ndarray, region: np.ndarray, capability: np.ndarray, appeal: np.ndarray
 ) -> np.ndarray:
-    """Best capability (log10 effective FLOP) of the alive labs based in each region; -inf
-    where none. Shape (n_regions,)."""
+    """Best capability (log10 effective FLOP) sold in each market (M,): the best of the labs
+    ``rows`` based in a region whose labs may sell there (``appeal`` (R, M) > 0); -inf where
+    none. ``np.where(appeal > 0, best_by_region[:, None], -np.inf).max(axis=0)``."""
+    n_regions, n_markets = appeal.shape
     best = np.full(n_regions, -np.inf)
-    for i in range(alive.size):
-        if alive[i]:
-            best[region[i]] = maximum(best[region[i]], capability[i])
-    return best
+    for i in rows:
+        best[region[i]] = maximum(best[region[i]], capability[i])
+    out = np.full(n_markets, -np.inf)
+    for r in range(n_regions):
+        for m in range(n_markets):
+            out[m] = maximum(out[m], best[r] if appeal[r, m] > 0 else -np.inf)
+    return out
 
 
 @kernel

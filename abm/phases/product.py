@@ -17,7 +17,6 @@ import numpy as np
 
 from abm.kernels import product as kernels
 from abm.markets.product import demand_level
-from abm.regions import N_REGIONS
 from agents.lab import APP
 
 if TYPE_CHECKING:
@@ -25,14 +24,13 @@ if TYPE_CHECKING:
 
 
 def market_frontier(model: AIMarketModel) -> np.ndarray:
-    """Best capability (log10 effective FLOP) sold in each market; -inf where none."""
-    labs, pol = model.labs, model.policy
-    n = labs.n
-    best = kernels.best_by_region(
-        labs.alive[:n], labs.region[:n], labs.capability[:n], N_REGIONS
-    )  # best capability of labs based in each region
-    access = pol.appeal > 0  # (home region, market)
-    return np.where(access, best[:, None], -np.inf).max(axis=0)
+    """Best capability (log10 effective FLOP) sold in each market; -inf where none: the best
+    model lab based in a region whose labs may sell there (application startups train no
+    models: their capability is always -inf)."""
+    labs = model.labs
+    return kernels.market_frontier(
+        model.model_lab_rows(), labs.region, labs.capability, model.policy.appeal
+    )
 
 
 def run(model: AIMarketModel) -> None:

@@ -178,3 +178,19 @@ def test_model_logit_kernels_match_model_shares(seed):
     )
     got = kernels.model_logit_shares(sellable, np.exp(exponent), lock**lock_in)
     assert got.tobytes() == want.tobytes()
+
+
+@pytest.mark.parametrize(
+    ("scenario", "overrides"),
+    [("strict_antitrust", {}), ("scale", {"population.scale": 1.0})],
+)
+def test_application_startups_never_have_a_capability(scenario, overrides):
+    """market_frontier reads the model labs only: no application startup ever has a model
+    (entry, acquisitions, break-ups and compaction included)."""
+    model = AIMarketModel(load_scenario(scenario).with_overrides(overrides), rng=2)
+    for _ in range(40):
+        model.step()
+        labs = model.labs
+        apps = labs.archetype[: labs.n] == APP
+        assert (labs.capability[: labs.n][apps] == -np.inf).all(), model.quarter
+        assert np.array_equal(product.market_frontier(model), reference_market_frontier(model))
