@@ -449,24 +449,26 @@ class AIMarketModel(mesa.Model):
         (archetype and uid, made when asked for: see :meth:`lab_name`)."""
         count = len(next(iter(fields.values())))
         rows = self.labs.add(count, names if names is not None else [""] * count)
+        labs = self.labs
+        at = slice(labs.n - count, labs.n)  # the new rows, which come last
         for key, value in fields.items():
-            getattr(self.labs, key)[rows] = value
-        if self._model_rows is not None:  # new rows come last: the model labs among them
-            new = rows[self.labs.archetype[rows] != APP]
+            getattr(labs, key)[at] = value
+        if self._model_rows is not None:  # the model labs among the new rows
+            new = rows[labs.archetype[at] != APP]
             if new.size:
                 self._set_lab_rows(np.concatenate([self._model_rows, new]))
         if "niche" in fields:  # the appeal of a niche never changes: exponentiated once
-            self.labs.niche_appeal[rows] = np.exp(self.labs.niche[rows])
-        self.labs.entered[rows] = self.quarter_index
+            labs.niche_appeal[at] = np.exp(labs.niche[at])
+        labs.entered[at] = self.quarter_index
         if "ambition" not in fields:
-            self.labs.ambition[rows] = self.ambition[self.labs.archetype[rows]]
-        self.labs.uid[rows] = self.register_rows("labs", population.Lab, rows, lazy=True)
-        self.labs.algo[rows] = self.world.algo_frontier - 0.5
-        self.labs.lease_price[rows] = 2e-6
+            labs.ambition[at] = self.ambition[labs.archetype[at]]
+        labs.uid[at] = self.register_rows("labs", population.Lab, rows, lazy=True)
+        labs.algo[at] = self.world.algo_frontier - 0.5
+        labs.lease_price[at] = 2e-6
         self.labs_ever += count
         if log_entry:
             self.event_log.add(
-                self.quarter_index, "entry", self.labs.uid[rows], amount=self.labs.first_ask[rows]
+                self.quarter_index, "entry", labs.uid[rows], amount=labs.first_ask[rows]
             )
         return rows
 

@@ -75,8 +75,8 @@ class Table:
         if need > self._capacity:
             self._grow(max(need, 2 * self._capacity))
         rows = np.arange(self.n, need)
+        self.alive[self.n : need] = True
         self.n = need
-        self.alive[rows] = True
         self.names.extend(names)
         return rows
 
