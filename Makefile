@@ -3,7 +3,7 @@ PY := .venv/bin/python
 SEED ?= 1
 SCENARIO ?= baseline
 
-.PHONY: run test lint format app bench validate setup setup-dev
+.PHONY: run test lint format app bench validate setup setup-dev clean-kernels
 
 setup:
 	@scripts/bootstrap
@@ -41,3 +41,7 @@ bench: setup
 ## Run the history-friendly validation of the baseline (20 seeds).
 validate: setup
 	$(PY) -m experiments.cli validate
+
+## Drop the compiled kernels' on-disk cache (after editing a kernel that other kernels call).
+clean-kernels:
+	rm -f abm/kernels/__pycache__/*.nbi abm/kernels/__pycache__/*.nbc
