@@ -397,6 +397,12 @@ def _add_named(model: AIMarketModel, rows_data: list[dict[str, Any]]) -> np.ndar
     def col(key: str) -> np.ndarray:
         return np.array([r[key] for r in rows_data])
 
+    for r in rows_data:  # the compute phase funds patrons' labs among the model labs only
+        if r["patron_busd_per_year"] > 0 and ARCHETYPES.index(r["archetype"]) == APP:
+            raise ValueError(
+                f"labs table, {r['name']}: patron_busd_per_year must be 0 for an application "
+                f"startup (got {r['patron_busd_per_year']}); patrons fund model labs"
+            )
     rows = model.add_labs(
         [r["name"] for r in rows_data],
         region=np.array([REGION_INDEX[r["region"]] for r in rows_data]),

@@ -363,7 +363,7 @@ def choose_runs(
 
 @kernel
 def funded_rows(
-    alive: np.ndarray,
+    rows: np.ndarray,
     archetype: np.ndarray,
     parent: np.ndarray,
     patron: np.ndarray,
@@ -371,17 +371,15 @@ def funded_rows(
     champion: int,
     challenger: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Alive labs funded from outside the capital market, ascending: big-tech labs with a
-    parent cloud, labs with an outside patron, and state-backed labs (champions and
-    challengers). One pass instead of a mask and ``flatnonzero`` each."""
-    n = alive.size
-    kids = np.empty(n, dtype=np.int64)
-    patrons = np.empty(n, dtype=np.int64)
-    state = np.empty(n, dtype=np.int64)
+    """Model labs (``rows``, alive, ascending) funded from outside the capital market, in
+    order: big-tech labs with a parent cloud, labs with an outside patron, and state-backed
+    labs (champions and challengers). Application startups have neither parents nor patrons
+    (the labs table is checked for patrons as it loads)."""
+    kids = np.empty(rows.size, dtype=np.int64)
+    patrons = np.empty(rows.size, dtype=np.int64)
+    state = np.empty(rows.size, dtype=np.int64)
     n_kids = n_patrons = n_state = 0
-    for i in range(n):
-        if not alive[i]:
-            continue
+    for i in rows:
         a = archetype[i]
         if a == bigtech and parent[i] >= 0:
             kids[n_kids] = i

@@ -35,12 +35,11 @@ def fund_labs(model: AIMarketModel) -> None:
     """
     labs, c, _w, pol = model.labs, model.clouds, model.world, model.policy
     si = model.scenario.investors
-    n = labs.n
     kids, patron, state_backed = kernels.funded_rows(
-        labs.alive[:n],
-        labs.archetype[:n],
-        labs.parent[:n],
-        labs.patron[:n],
+        model.model_lab_rows(),
+        labs.archetype,
+        labs.parent,
+        labs.patron,
         BIGTECH,
         CHAMPION,
         CHALLENGER,

@@ -404,10 +404,25 @@ def test_funded_rows_are_the_numpy_selections():
     arch = rng.integers(0, 6, n).astype(np.int8)
     parent = np.where(rng.random(n) < 0.5, -1, rng.integers(0, 9, n))
     patron = np.where(rng.random(n) < 0.9, 0.0, rng.random(n))
-    kids, patrons, state = funded_rows(alive, arch, parent, patron, 1, 3, 4)
+    model = alive & (arch != 0)  # archetype 0 plays the application startups
+    kids, patrons, state = funded_rows(np.flatnonzero(model), arch, parent, patron, 1, 3, 4)
     assert kids.tolist() == np.flatnonzero(alive & (arch == 1) & (parent >= 0)).tolist()
-    assert patrons.tolist() == np.flatnonzero(alive & (patron > 0)).tolist()
+    assert patrons.tolist() == np.flatnonzero(model & (patron > 0)).tolist()
     assert state.tolist() == np.flatnonzero(alive & ((arch == 3) | (arch == 4))).tolist()
+
+
+def test_an_application_startup_with_a_patron_is_refused_as_the_labs_table_loads():
+    """The compute phase funds patrons' labs among the model labs only, so the labs table
+    may not give an application startup a patron; no row of the shipped table does."""
+    from abm.data_tables import load_table
+    from abm.population import _add_named
+
+    rows = load_table("labs")
+    assert not [r["name"] for r in rows if r["archetype"] == "app" and r["patron_busd_per_year"]]
+    model = AIMarketModel(load_scenario("baseline"), rng=1)
+    bad = {**rows[0], "name": "Patronised app", "archetype": "app", "patron_busd_per_year": 1.0}
+    with pytest.raises(ValueError, match="patron_busd_per_year"):
+        _add_named(model, [bad])
 
 
 def _lease_market_numpy(request, partner, is_cn_lab, funds, alive, capacity, price, pools, access):
@@ -497,15 +512,10 @@ def _fund_labs_numpy(model: AIMarketModel) -> None:
     labs, c, _w, pol = model.labs, model.clouds, model.world, model.policy
     si = model.scenario.investors
     n = labs.n
-    kids, patron, state_backed = kernels.funded_rows(
-        labs.alive[:n],
-        labs.archetype[:n],
-        labs.parent[:n],
-        labs.patron[:n],
-        BIGTECH,
-        CHAMPION,
-        CHALLENGER,
-    )
+    alive, arch = labs.alive[:n], labs.archetype[:n]
+    kids = np.flatnonzero(alive & (arch == BIGTECH) & (labs.parent[:n] >= 0))
+    patron = np.flatnonzero(alive & (labs.patron[:n] > 0))
+    state_backed = np.flatnonzero(alive & ((arch == CHAMPION) | (arch == CHALLENGER)))
     if kids.size:
         parent = labs.parent[kids]
         # A parent's commitment grows with AI spending in its home market.
