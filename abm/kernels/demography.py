@@ -120,7 +120,7 @@ def first_pick(chosen: np.ndarray, pick: np.ndarray, n_buyers: int) -> np.ndarra
 @kernel
 def distressed_sales(
     targets: np.ndarray,
-    alive: np.ndarray,
+    model_rows: np.ndarray,
     archetype: np.ndarray,
     buyer_kinds: np.ndarray,
     app: int,
@@ -140,8 +140,9 @@ def distressed_sales(
     """Distressed labs worth buying and who buys them (``abm.phases.demography._acquisitions``).
 
     A target (rows ascending) is worth buying with a model within three orders of magnitude
-    of the frontier run (model labs) or 0.2 % of some market. Buyers: alive labs of the
-    ``buyer_kinds`` archetypes that are not targets themselves, with a purse of their cash
+    of the frontier run (model labs) or 0.2 % of some market. Buyers: model labs
+    (``model_rows``: alive, ascending) of the ``buyer_kinds`` archetypes (model-lab
+    archetypes) that are not targets themselves, with a purse of their cash
     plus a quarter of their parent cloud's cash flow. Each target goes to the richest buyer
     of its bloc that can pay ``price_share`` of its last valuation and that antitrust does
     not block (combined share of the target's main market, or the HHI change, over the
@@ -166,13 +167,13 @@ def distressed_sales(
     if k == 0:
         return none_i, none_i, none_f, none_i, none_i, none_f
     tg = keep[:k]
-    is_target = np.zeros(alive.size, np.bool_)
+    is_target = np.zeros(archetype.size, np.bool_)
     for j in range(k):
         is_target[tg[j]] = True
     n_b = 0
-    buyers = np.empty(alive.size, np.int64)
-    for i in range(alive.size):
-        if alive[i] and not is_target[i]:
+    buyers = np.empty(model_rows.size, np.int64)
+    for i in model_rows:
+        if not is_target[i]:
             for a in range(buyer_kinds.size):
                 if archetype[i] == buyer_kinds[a]:
                     buyers[n_b] = i

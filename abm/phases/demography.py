@@ -122,7 +122,7 @@ def _acquisitions(model: AIMarketModel, targets: np.ndarray) -> np.ndarray:
     # each target's bloc (one deal per buyer), or the richest one antitrust kept out.
     t_rows, a_rows, paid, blocked, blocked_by, blocked_price = kernels.distressed_sales(
         targets,
-        labs.alive[:n],
+        model.model_lab_rows(),
         labs.archetype[:n],
         _ACQUIRERS,
         APP,
