@@ -373,3 +373,61 @@ def challenger_deals(
             deals[n_d] = order[a]
             n_d += 1
     return refused[:n_r], deals[:n_d]
+
+
+@kernel
+def entrants(
+    fund_region: np.ndarray,
+    dry_powder: np.ndarray,
+    n_regions: int,
+    u_region: np.ndarray,
+    u_model: np.ndarray,
+    pedigree: np.ndarray,
+    app_draw: np.ndarray,
+    model_share: float,
+    model_ticket: float,
+    app_seed: float,
+    model_archetype: int,
+    app_archetype: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """This quarter's entrants from their draws (``abm.phases.demography._entry``): each
+    one's region, archetype and first ask (USD B).
+
+    The region is drawn (``u_region``, uniforms) in proportion to the venture funds' dry
+    powder by region (USD B) plus 2 % of all of it spread evenly — ``np.bincount``, the
+    cumulative shares normalised by their last, ``searchsorted(side="right")``, as
+    ``rng.choice`` does. A share ``model_share`` of entrants (``u_model`` under it) train
+    models and ask ``model_ticket x pedigree`` (at least 0.01); application startups ask
+    ``app_seed x pedigree x app_draw``. Every sum in numpy's order.
+    """
+    by_region = np.zeros(n_regions)
+    for i in range(fund_region.size):
+        by_region[fund_region[i]] += dry_powder[i]
+    spread = 0.02 * total(dry_powder) / n_regions
+    for r in range(n_regions):
+        by_region[r] = by_region[r] + spread
+    whole = total(by_region)
+    cdf = np.empty(n_regions)
+    acc = 0.0
+    for r in range(n_regions):
+        acc += by_region[r] / whole
+        cdf[r] = acc
+    last = cdf[n_regions - 1]
+    for r in range(n_regions):
+        cdf[r] /= last
+    count = u_region.size
+    region = np.empty(count, np.int64)
+    archetype = np.empty(count, np.int64)
+    ask = np.empty(count)
+    for j in range(count):
+        k = 0
+        while k < n_regions and cdf[k] <= u_region[j]:
+            k += 1
+        region[j] = k
+        if u_model[j] < model_share:
+            archetype[j] = model_archetype
+            ask[j] = maximum(model_ticket * pedigree[j], 0.01)
+        else:
+            archetype[j] = app_archetype
+            ask[j] = app_seed * pedigree[j] * app_draw[j]
+    return region, archetype, ask

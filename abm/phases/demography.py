@@ -339,24 +339,28 @@ def _entry(model: AIMarketModel) -> None:
     )
     count = int(rng.poisson(rate))
     if count:
-        by_region = (
-            np.bincount(f.region[: f.n], weights=dry, minlength=N_REGIONS)
-            + 0.02 * dry.sum() / N_REGIONS
-        )
-        # rng.choice(N_REGIONS, size=count, p=by_region / by_region.sum()), the same draws
-        # without its argument checks (test_entry_region_draw_is_rng_choice).
-        cdf = (by_region / by_region.sum()).cumsum()
-        cdf /= cdf[-1]
-        region = cdf.searchsorted(rng.random(count), side="right")
-        is_model = rng.random(count) < sl.entry_model_share
+        # The draws, in the order the rules below use them; then, compiled: each entrant's
+        # region (rng.choice's draw in proportion to venture dry powder by region, without its
+        # argument checks: test_entry_region_draw_is_rng_choice), archetype and first ask.
+        u_region = rng.random(count)
+        u_model = rng.random(count)
         pedigree = rng.lognormal(0.0, 0.6, count)
-        ask = np.where(
-            is_model,
-            np.maximum(sl.entry_ticket_share * w.frontier_cost * pedigree, 0.01),
-            sl.app_seed_busd * pedigree * rng.lognormal(0.0, 0.7, count),
-        )
-        archetype = np.where(is_model, CHALLENGER, APP)
+        app_draw = rng.lognormal(0.0, 0.7, count)
         niche = rng.normal(0.0, sl.niche_sigma, count)
+        region, archetype, ask = kernels.entrants(
+            f.region[: f.n],
+            dry,
+            N_REGIONS,
+            u_region,
+            u_model,
+            pedigree,
+            app_draw,
+            float(sl.entry_model_share),
+            float(sl.entry_ticket_share * w.frontier_cost),
+            float(sl.app_seed_busd),
+            CHALLENGER,
+            APP,
+        )
         model.add_labs(
             None,
             log_entry=True,

@@ -189,6 +189,39 @@ def test_entry_region_draw_is_rng_choice():
         assert ours.random() == theirs.random()
 
 
+@settings(max_examples=100, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), count=st.integers(1, 400), n_funds=st.integers(1, 300))
+def test_entrants_match_the_numpy_expressions(seed, count, n_funds):
+    """Entrants' regions, archetypes and first asks from their draws equal the numpy
+    expressions ``_entry`` used before ``kernels.demography.entrants`` (commit 5dc6eed)."""
+    from abm.kernels.demography import entrants
+
+    rng = np.random.default_rng(seed)
+    region_of_fund = rng.integers(0, 5, n_funds).astype(np.int8)
+    dry = np.where(rng.random(n_funds) < 0.2, 0.0, rng.lognormal(0.0, 2.0, n_funds))
+    u_region, u_model = rng.random(count), rng.random(count)
+    pedigree, app_draw = rng.lognormal(0.0, 0.6, count), rng.lognormal(0.0, 0.7, count)
+    share, ticket_share, frontier_cost, seed_busd = rng.random(), 0.02, rng.lognormal(), 0.003
+    by_region = np.bincount(region_of_fund, weights=dry, minlength=5) + 0.02 * dry.sum() / 5
+    with np.errstate(invalid="ignore"):  # no dry powder at all: 0/0, every entrant in region 0
+        cdf = (by_region / by_region.sum()).cumsum()
+        cdf /= cdf[-1]
+    want_region = cdf.searchsorted(u_region, side="right")
+    is_model = u_model < share
+    want_ask = np.where(
+        is_model,
+        np.maximum(ticket_share * frontier_cost * pedigree, 0.01),
+        seed_busd * pedigree * app_draw,
+    )
+    region, archetype, ask = entrants(
+        region_of_fund, dry, 5, u_region, u_model, pedigree, app_draw,
+        share, ticket_share * frontier_cost, seed_busd, 4, 5,
+    )  # fmt: skip
+    assert region.tobytes() == want_region.tobytes()
+    assert archetype.tolist() == np.where(is_model, 4, 5).tolist()
+    assert ask.tobytes() == want_ask.tobytes()
+
+
 def test_price_per_share_is_the_numpy_expression():
     """Price per share in one pass equals ``np.where(alive, mark / shares_out, 0.0)`` byte for
     byte, dead rows with zero shares included."""
