@@ -292,7 +292,10 @@ class MetricRecorder:
         # Compiled: totals, the top five labs' share, labs funded, and funding by region.
         funding = kernels.funding_window(uid, amt, reg, N_REGIONS, self._scratch, self._seen)
         row[self._funding_cols] = funding
-        sums = np.array(self._funding_window).sum(axis=0)
+        # Each total over the window's quarters in order, as numpy's sum(axis=0) adds them.
+        sums = list(self._funding_window[0])
+        for quarter in self._funding_window[1:]:
+            sums = [a + b for a, b in zip(sums, quarter, strict=True)]
         row[col["sovereign_funding_total"]] = float(sums[0])
         row[col["hyperscaler_funding_total"]] = float(sums[1])
         row[col["vendor_funding_total"]] = float(sums[2])
