@@ -305,6 +305,8 @@ class AIMarketModel(mesa.Model):
                 uids[i] = agent.unique_id
                 self._handles[agent.unique_id] = agent
         top = int(uids.max(initial=0)) + 1
+        if top > 2**31:  # the flow log keeps uids as int32
+            raise OverflowError(f"more than 2^31 agents: uid {top - 1}")
         if top > len(self._uid_row):
             size = max(2 * len(self._uid_row), top)
             self._uid_row = np.concatenate(

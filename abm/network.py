@@ -73,7 +73,7 @@ class FlowNetwork:
     def __init__(self) -> None:
         self._chunks: list[
             tuple[np.ndarray, np.ndarray, int, np.ndarray, int]
-        ] = []  # src, dst, kind, USD B, quarter
+        ] = []  # src, dst (uids, int32), kind, USD B, quarter
         self._folded = 0
         self._graph = nx.DiGraph()
         self.region_flows = np.zeros((N_REGIONS, N_REGIONS))
@@ -150,8 +150,8 @@ class FlowNetwork:
                 "first_quarter": empty_i,
                 "last_quarter": empty_i,
             }
-        src = np.concatenate([c[0] for c in chunks])
-        dst = np.concatenate([c[1] for c in chunks])
+        src = np.concatenate([c[0] for c in chunks]).astype(np.int64)  # int32 in the log
+        dst = np.concatenate([c[1] for c in chunks]).astype(np.int64)
         amt = np.concatenate([c[3] for c in chunks])
         kind = np.concatenate([np.full(len(c[0]), c[2], np.int64) for c in chunks])
         quarter = np.concatenate([np.full(len(c[0]), c[4], np.int64) for c in chunks])

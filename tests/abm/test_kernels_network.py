@@ -16,7 +16,7 @@ def _log_numpy(src, dst, amount, src_region, dst_region, region_flows):
     keep = np.flatnonzero(amount > 0)
     flat = src_region[keep].astype(np.int64) * R + dst_region[keep]
     region_flows += np.bincount(flat, weights=amount[keep], minlength=R * R).reshape(R, R)
-    return src[keep].astype(np.int64), dst[keep].astype(np.int64), amount[keep].astype(float)
+    return src[keep].astype(np.int32), dst[keep].astype(np.int32), amount[keep].astype(float)
 
 
 @settings(max_examples=80, deadline=None)
