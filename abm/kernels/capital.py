@@ -869,3 +869,39 @@ def sized_venture_groups(
     for g in range(g_size.size):
         max_ask[g] = 2.0 * math.ldexp(1.0, g_size[g] + floor_min)
     return g_region, g_mandate, max_ask, group, draws, max_share
+
+
+@kernel
+def record_failed_rounds(
+    rows: np.ndarray,
+    closed: np.ndarray,
+    offered: np.ndarray,
+    ask: np.ndarray,
+    failed: np.ndarray,
+    last_offered: np.ndarray,
+    uid: np.ndarray,
+    ask_pre: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The asks that did not close: each lab's count of failed rounds in a row goes up by one
+    and its ``last_offered`` becomes what was offered (USD B), in place. Returns their uids,
+    asks and pre-money (USD B), in ask order, for the ``round_failed`` events.
+
+    ``rows``, ``closed``, ``offered``, ``ask``: per ask (lab row, closed, USD B offered,
+    USD B asked); ``failed``, ``last_offered``, ``uid``, ``ask_pre``: lab columns."""
+    k = 0
+    for a in range(rows.size):
+        k += not closed[a]
+    uids = np.empty(k, uid.dtype)
+    asks = np.empty(k)
+    pres = np.empty(k)
+    j = 0
+    for a in range(rows.size):
+        if not closed[a]:
+            r = rows[a]
+            failed[r] += 1
+            last_offered[r] = offered[a]
+            uids[j] = uid[r]
+            asks[j] = ask[a]
+            pres[j] = ask_pre[r]
+            j += 1
+    return uids, asks, pres

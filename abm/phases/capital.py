@@ -56,17 +56,12 @@ def run(model: AIMarketModel) -> None:
     budget, inv_region, kind = _investor_budget(model)
     result = _negotiate(model, rows, ask, weight, budget, inv_region)
     _apply(model, rows, result, inv_region, kind)
-    failed = rows[~result.closed]
-    labs.failed[failed] += 1
-    labs.offered[failed] = result.offered[~result.closed]
-    model.event_log.add(
-        model.quarter_index,
-        "round_failed",
-        labs.uid[failed],
-        amount=ask[~result.closed],
-        value=labs.ask_pre[failed],
+    # Rounds that did not close (compiled): one more failure in a row, what was offered.
+    uids, asks, pres = kernels.record_failed_rounds(
+        rows, result.closed, result.offered, ask, labs.failed, labs.offered, labs.uid, labs.ask_pre
     )
-    st.rounds_failed += int(failed.size)
+    model.event_log.add(model.quarter_index, "round_failed", uids, amount=asks, value=pres)
+    st.rounds_failed += int(uids.size)
 
 
 def _negotiate(

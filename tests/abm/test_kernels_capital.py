@@ -486,3 +486,27 @@ def test_sized_venture_groups_match_the_numpy_sizing(seed):
     )
     for a, b in zip(got, (r, m, 2.0 * size_floor[k], group, draws, share), strict=True):
         assert a.tobytes() == b.tobytes()
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n_asks=st.integers(0, 80))
+def test_failed_rounds_are_recorded_as_the_numpy_expressions(seed, n_asks):
+    """``record_failed_rounds`` against the numpy of ``capital.run`` before it (5dc6eed)."""
+    rng = np.random.default_rng(seed)
+    n = 200
+    rows = rng.permutation(n)[:n_asks]
+    closed = rng.random(n_asks) < 0.5
+    offered, ask = rng.lognormal(0.0, 1.0, n_asks), rng.lognormal(0.0, 1.0, n_asks)
+    failed = rng.integers(0, 5, n).astype(np.int16)
+    last, uid, ask_pre = rng.random(n), rng.integers(0, 10**6, n), rng.random(n)
+    want_failed, want_last = failed.copy(), last.copy()
+    gone = rows[~closed]
+    want_failed[gone] += 1
+    want_last[gone] = offered[~closed]
+    uids, asks, pres = kernels.record_failed_rounds(
+        rows, closed, offered, ask, failed, last, uid, ask_pre
+    )
+    assert failed.tobytes() == want_failed.tobytes() and last.tobytes() == want_last.tobytes()
+    assert uids.tobytes() == uid[gone].tobytes()
+    assert asks.tobytes() == ask[~closed].tobytes()
+    assert pres.tobytes() == ask_pre[gone].tobytes()
