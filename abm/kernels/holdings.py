@@ -28,10 +28,16 @@ def marked_value(
     by investor (``shares x price_per_share[lab]``, summed in store order, like
     ``np.bincount``). Shapes: stakes (K,), price_per_share (lab rows,), wanted and since
     (n_investors,) → (n_investors,)."""
+    # Since is set to the latest possible quarter for investors not wanted, so one test per
+    # stake decides; the stakes of wanted investors are a small, random share.
+    cut = np.empty(n_investors, np.int64)
+    big = np.iinfo(np.int64).max
+    for k in range(n_investors):
+        cut[k] = since[k] if wanted[k] else big
     out = np.zeros(n_investors)
     for i in range(investor.size):
         inv = investor[i]
-        if wanted[inv] and quarter[i] >= since[inv]:
+        if quarter[i] >= cut[inv]:
             out[inv] += shares[i] * price_per_share[lab[i]]
     return out
 
