@@ -217,20 +217,18 @@ def price_and_ask(
             )
             next_cost = flop * lease_price[i] * overhead_factor / flop_per_h100e_quarter
         funds = cash[i] + credit[i] + prepaid[i]
-        burn = maximum(team_cost[i] + compute_spend[i] - revenue[i], 1e-6)
-        need_model = next_cost / training_cash_share + runway_quarters * team_cost[i] - funds
         yearly = quarter - last_round[i] >= 4
-        is_app = archetype[i] == app
-        up_round = yearly & (v >= valuation[i]) & (raised_total[i] > 0)
-        need_m = maximum(need_model, war_chest_share * v if yearly else 0.0)
-        wants_m = (need_model > 0.25 * (next_cost + 1e-9)) | yearly
-        need_a = maximum(
-            (runway_quarters + 4.0) * burn, growth_round_multiple * v if up_round else 0.0
-        )
-        wants_a = (funds / burn < runway_quarters) | up_round
-        # Both archetypes' rules, then the lab's: bitwise tests and selects, not branches.
-        need = need_a if is_app else need_m
-        wants = wants_a if is_app else wants_m
+        if archetype[i] != app:  # model labs (a few per cent of rows)
+            need_model = next_cost / training_cash_share + runway_quarters * team_cost[i] - funds
+            need = maximum(need_model, war_chest_share * v if yearly else 0.0)
+            wants = (need_model > 0.25 * (next_cost + 1e-9)) | yearly
+        else:
+            burn = maximum(team_cost[i] + compute_spend[i] - revenue[i], 1e-6)
+            up_round = yearly & (v >= valuation[i]) & (raised_total[i] > 0)
+            need = maximum(
+                (runway_quarters + 4.0) * burn, growth_round_multiple * v if up_round else 0.0
+            )
+            wants = (funds / burn < runway_quarters) | up_round
         cap = max_round_multiple * v
         if failed[i] > 0:
             cap = minimum(cap, 1.2 * offered[i])
