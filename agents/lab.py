@@ -369,7 +369,8 @@ def price_rounds(model: AIMarketModel) -> tuple[np.ndarray, np.ndarray, float]:
     **Marks.** Investors mark every lab (``labs.mark``) at the larger of its pre-money and its
     last post-money (0 once dead).
 
-    Compiled: growth, base and the row lists in one pass (``fundraising.growth_and_base``);
+    Compiled: growth, market value and the row lists in one pass
+    (``fundraising.growth_and_value``);
     the powers, logarithms and the leaders' ranks in numpy; then price, mark and ask in one
     pass (``fundraising.price_and_ask``).
     """
@@ -379,7 +380,7 @@ def price_rounds(model: AIMarketModel) -> tuple[np.ndarray, np.ndarray, float]:
     market_growth = hist[-1] / hist[-5] if len(hist) >= 5 and hist[-5] > 0 else 1.0
     # Compiled: growth, base, and the rows of model labs, of those with a capability, and of
     # labs with failed rounds, in one pass.
-    market, own_rows, own_growth, base, m, idx, most_failed = fundraising.growth_and_base(
+    market, own_rows, own_growth, value, m, idx, most_failed = fundraising.growth_and_value(
         labs.alive[:n],
         labs.archetype[:n],
         APP,
@@ -391,6 +392,7 @@ def price_rounds(model: AIMarketModel) -> tuple[np.ndarray, np.ndarray, float]:
         float(market_growth),
         float(s.growth_cap),
         float(w.paid_share**s.conversion_learning),
+        float(s.revenue_multiple),
     )
     # Capability value (model labs only): 10^-gap, gap in orders of magnitude behind the largest run.
     best = fundraising.best_runs(m, labs.best_flop, labs.run_done)
@@ -399,11 +401,10 @@ def price_rounds(model: AIMarketModel) -> tuple[np.ndarray, np.ndarray, float]:
     # powers (the same numpy powers, computed once per count rather than once per lab).
     haircut = (1.0 - s.failed_round_haircut) ** np.arange(most_failed + 1)
     pricing = (
-        base,
+        value,  # becomes the pre-money
         float((market**s.growth_horizon_years)[0]),
         own_rows,
         own_growth**s.growth_horizon_years,
-        float(s.revenue_multiple),
         m,
         10.0**minus_gap,
         labs.pedigree[:n],

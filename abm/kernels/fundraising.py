@@ -16,7 +16,7 @@ from abm.kernels import kernel, maximum, minimum, total
 
 
 @kernel
-def growth_and_base(
+def growth_and_value(
     alive: np.ndarray,
     archetype: np.ndarray,
     app: int,
@@ -28,12 +28,14 @@ def growth_and_base(
     market_growth: float,
     growth_cap: float,
     credibility: float,
+    revenue_multiple: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
     """Growth investors extrapolate (the market's for model labs — alive labs whose archetype
     is not ``app`` — the lab's own revenue growth for the rest, clipped to [1, ``growth_cap``])
-    and the revenue base it applies to (USD B a quarter, shape (n,)): its revenue plus
-    ``credibility`` (in [0, 1]) of what its users' use is worth beyond it, not yet paid for;
-    at ``credibility`` 1 the larger of use and revenue.
+    and each row's market value at growth factor 1 (USD B, shape (n,)): ``4 x base x
+    revenue_multiple``, the base (a quarter) being its revenue plus ``credibility`` (in
+    [0, 1]) of what its users' use is worth beyond it, not yet paid for; at ``credibility`` 1
+    the larger of use and revenue.
 
     The growth comes back as the market's (clipped, a 1-element array) and, for the other rows
     whose growth is not exactly 1, their rows (ascending) and growth — the values the caller
@@ -42,7 +44,7 @@ def growth_and_base(
     Also the rows, ascending, of the model labs and of the model labs with a finite
     capability, and the most failed rounds in a row of any lab (``failed`` >= 0)."""
     n = revenue.size
-    base = np.empty(n)
+    value = np.empty(n)
     # The growth of rows whose factor is neither the market's nor 1 (then exactly 1, as numpy's
     # power of 1 is): only these are raised to the horizon's power.
     own_rows = np.empty(n, dtype=np.int64)
@@ -68,16 +70,17 @@ def growth_and_base(
         n_own += (g != 1.0) & (not model_lab)
         most_failed = max(most_failed, failed[i])
         if credibility >= 1.0:
-            base[i] = maximum(potential_revenue[i], revenue[i])
+            b = maximum(potential_revenue[i], revenue[i])
         else:
-            base[i] = revenue[i] + credibility * maximum(potential_revenue[i] - revenue[i], 0.0)
+            b = revenue[i] + credibility * maximum(potential_revenue[i] - revenue[i], 0.0)
+        value[i] = 4.0 * b * revenue_multiple
     market = np.empty(1)
     market[0] = minimum(maximum(market_growth, 1.0), growth_cap)
     return (
         market,
         own_rows[:n_own],
         own_growth[:n_own],
-        base,
+        value,
         model_rows[:n_model],
         capable_rows[:n_capable],
         most_failed,
@@ -119,10 +122,11 @@ def price_and_ask(
     quarter and for how much — in one pass over the rows (see :func:`agents.lab.price_rounds`
     for the rules).
 
-    ``pricing``: (base (n,) USD B a quarter, ``market_factor``, ``own_rows``, ``own_factor``,
-    ``revenue_multiple``, ``model_rows``, ``catch_up``, ``pedigree`` (n,),
+    ``pricing``: (``value`` (n,) USD B, the market value at growth factor 1 of
+    :func:`growth_and_value`, overwritten with the pre-money and returned, ``market_factor``,
+    ``own_rows``, ``own_factor``, ``model_rows``, ``catch_up``, ``pedigree`` (n,),
     ``contender_value_share``, ``hype_rows``, ``hype_factor``, ``haircut``). The pre-money is
-    the market value ``4 x base x revenue_multiple x growth factor`` (growth to the horizon's
+    the market value ``value x growth factor`` (growth to the horizon's
     power: ``market_factor`` for model labs, ``own_factor`` on ``own_rows``, else 1); for
     ``model_rows`` at least the capability value ``contender_value_share x leader's market
     value x catch_up x pedigree / 3`` (``catch_up`` = 10^-gap, aligned with ``model_rows``),
@@ -146,11 +150,10 @@ def price_and_ask(
     pre-money (n,), the rows asking, ascending, and the marks' sum (numpy's pairwise order).
     """
     (
-        base,
+        pre,
         market_factor,
         own_rows,
         own_factor,
-        revenue_multiple,
         model_rows,
         catch_up,
         pedigree,
@@ -171,13 +174,11 @@ def price_and_ask(
         overhead_factor,
         flop_per_h100e_quarter,
     ) = next_run
-    n = base.size
+    n = pre.size
     # The pre-money's steps that apply to some rows run over those rows' lists, so that no row
     # branches on a list it is on at random (about half the rows grow, half have failed
-    # rounds); each row still takes its steps in the rule's order.
-    pre = np.empty(n)
-    for i in range(n):  # market value at growth factor 1 ...
-        pre[i] = 4.0 * base[i] * revenue_multiple
+    # rounds); each row still takes its steps in the rule's order. From the market value at
+    # growth factor 1 ...
     for j in range(own_rows.size):  # ... times the own growth factor
         pre[own_rows[j]] *= own_factor[j]
     leader = 0.0  # ... or the market's, for model labs; the leader's market value

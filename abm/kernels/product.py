@@ -70,29 +70,30 @@ def book_sales_and_payroll(
     """
     n = alive.size
     revenue = revenue_now  # this quarter's revenue is built in place
-    for i in range(n):
-        revenue[i] = 0.0
-    for j in range(model_rows.size):
-        revenue[model_rows[j]] = model_revenue[j]
     app_revenue = np.empty(app_rows.size)
-    for j in range(app_rows.size):
-        i = app_rows[j]
-        potential_revenue[i] = app_use[j]
-        r = app_use[j] * paid_share
-        app_revenue[j] = r
-        revenue[i] = r
-    # One pass: revenue in, API fees out (app rows are ascending), staff paid.
+    # One pass (the model labs' and the apps' rows are ascending and distinct): revenue in, API
+    # fees out, staff paid.
     pay = np.empty(n)
-    next_app = 0
+    next_model = next_app = 0
     for i in range(n):
-        c = cash[i] + revenue[i]
-        if next_app < app_rows.size and app_rows[next_app] == i:
-            c = c - app_revenue[next_app] * fee_rate[home[next_app]]
+        r = 0.0
+        if next_model < model_rows.size and model_rows[next_model] == i:
+            r = model_revenue[next_model]
+            next_model += 1
+        is_app_row = next_app < app_rows.size and app_rows[next_app] == i
+        if is_app_row:
+            potential_revenue[i] = app_use[next_app]
+            r = app_use[next_app] * paid_share
+            app_revenue[next_app] = r
+        revenue[i] = r
+        c = cash[i] + r
+        if is_app_row:
+            c = c - r * fee_rate[home[next_app]]
             next_app += 1
-        revenue_hist[i, slot] = revenue[i]
+        revenue_hist[i, slot] = r
         is_app = archetype[i] == app
         if is_app:
-            team = maximum(team_cost[i], 0.6 * revenue[i])
+            team = maximum(team_cost[i], 0.6 * r)
         else:
             team = base_staff * pedigree[i] + staff_cost_ratio * compute_spend[i]
         team_cost[i] = team if alive[i] else 0.0
